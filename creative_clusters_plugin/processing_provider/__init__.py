@@ -1,0 +1,1 @@
+"""Processing provider and algorithms: thin adapters from QGIS sources/sinks to the QGIS-free core."""

@@ -1,0 +1,54 @@
+"""The "Creative Clusters" Processing provider (id ``creativeclusters``)."""
+
+import importlib
+
+from qgis.core import QgsMessageLog, Qgis, QgsProcessingProvider
+from qgis.PyQt.QtGui import QIcon
+
+from ..resources_path import resource
+
+#: One module per algorithm under ``algorithms/``; each exposes ``ALGORITHM`` (a class).
+ALGORITHM_MODULES = (
+    "classify_firms",
+    "geocode_postcodes",
+    "location_quotients",
+    "hotspots",
+    "local_moran",
+    "optimized_hotspots",
+    "cluster_selection",
+    "flag_stacks",
+    "microclusters",
+    "density",
+    "corridors",
+    "growth_potential",
+    "export_atlas",
+)
+
+
+class CreativeClustersProvider(QgsProcessingProvider):
+    def id(self):
+        return "creativeclusters"
+
+    def name(self):
+        return "Creative Clusters"
+
+    def longName(self):  # noqa: N802 - QGIS API
+        return "Creative Clusters: creative-industry hotspots, microclusters and corridors"
+
+    def icon(self):
+        return QIcon(str(resource("icons", "creative_clusters.svg")))
+
+    def loadAlgorithms(self):  # noqa: N802 - QGIS API
+        for module_name in ALGORITHM_MODULES:
+            try:
+                module = importlib.import_module(f"{__package__}.algorithms.{module_name}")
+            except ModuleNotFoundError as error:
+                # an optional dependency is missing (or the algorithm is not part of this build):
+                # log it and keep the others working instead of breaking plugin load
+                QgsMessageLog.logMessage(
+                    f"Creative Clusters: algorithm module '{module_name}' not loaded ({error}).",
+                    "Creative Clusters",
+                    Qgis.Warning,
+                )
+                continue
+            self.addAlgorithm(module.ALGORITHM())
