@@ -1,7 +1,7 @@
 """The one base class every Creative Clusters algorithm derives from.
 
 An algorithm subclass declares its id, names, group and help as class attributes, defines its
-parameters in ``initAlgorithm`` and does three things in ``processAlgorithm``: read inputs with
+parameters in ``initAlgorithm`` and does three things in ``execute``: read inputs with
 :meth:`read_table`, call a function from :mod:`creative_clusters_plugin.core`, write outputs with
 :meth:`write_table` (or rasterio for rasters). Styling of outputs is attached with
 :meth:`style_output_on_load`, which runs on the main thread when Processing loads the layer.
@@ -129,14 +129,24 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
         return QCoreApplication.translate("CreativeClusters", text)
 
     # --- running ----------------------------------------------------------------------------------
+    def __init_subclass__(cls, **kwargs):
+        # ``QgsProcessingAlgorithm.run`` is QGIS API (Processing's executor calls it with 5 arguments):
+        # a subclass that implements its body as ``run(parameters, context, feedback)`` gets it moved to
+        # ``execute`` so the QGIS method is never shadowed.
+        super().__init_subclass__(**kwargs)
+        own_run = cls.__dict__.get("run")
+        if own_run is not None:
+            setattr(cls, "execute", own_run)
+            delattr(cls, "run")
+
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 - QGIS API
         try:
-            return self.run(parameters, context, feedback)
+            return self.execute(parameters, context, feedback)
         except CreativeClustersError as error:
             raise QgsProcessingException(str(error)) from error
 
-    def run(self, parameters, context, feedback):
-        """Subclasses implement this instead of ``processAlgorithm``."""
+    def execute(self, parameters, context, feedback):
+        """Subclasses implement this (parameters in, core call, sinks out) instead of ``processAlgorithm``."""
         raise NotImplementedError
 
     @staticmethod

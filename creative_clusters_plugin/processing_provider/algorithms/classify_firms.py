@@ -74,7 +74,7 @@ class ClassifyFirms(CreativeClustersAlgorithm):
         )
         self.addParameter(QgsProcessingParameterFeatureSink(self.OUTPUT, self.tr("Classified firms")))
 
-    def run(self, parameters, context, feedback):
+    def execute(self, parameters, context, feedback):
         source = self.parameterAsSource(parameters, self.INPUT, context)
         if source is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, self.INPUT))

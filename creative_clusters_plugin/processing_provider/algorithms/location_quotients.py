@@ -95,7 +95,7 @@ class LocationQuotients(CreativeClustersAlgorithm):
         )
         self.addParameter(QgsProcessingParameterFeatureSink(self.OUTPUT, self.tr("Areas with location quotients")))
 
-    def run(self, parameters, context, feedback):
+    def execute(self, parameters, context, feedback):
         areas_source = self.parameterAsSource(parameters, self.AREAS, context)
         firms_source = self.parameterAsSource(parameters, self.FIRMS, context)
         if areas_source is None:
