@@ -569,7 +569,17 @@ def generate_demo_region(seed: int = DEFAULT_SEED) -> dict:
     n_uni = int(round(0.15 * N_AREAS))
     chosen = np.concatenate([pop_idx[: 2 * N_AREAS], uni_idx[:n_uni]])
     chosen = chosen[rng.permutation(len(chosen))]
-    seeds = _spaced_sample(candidates[chosen], N_AREAS, min_dist=250.0)
+    # Creative quarters sit in dense inner-urban fabric where wards are small: 4 ward seeds around each
+    # planted cluster centre, so that a cluster spans several small areas (as real clusters do).
+    quarter_seeds = []
+    for c in CLUSTERS:
+        cx, cy = _km(c[2], c[3])
+        start = rng.uniform(0.0, 2.0 * np.pi)
+        for j in range(4):
+            ang = start + j * np.pi / 2.0 + rng.uniform(-0.25, 0.25)
+            r = c[4] * rng.uniform(0.5, 0.7)
+            quarter_seeds.append((cx + r * np.cos(ang), cy + r * np.sin(ang)))
+    seeds = _spaced_sample(np.vstack([np.array(quarter_seeds), candidates[chosen]]), N_AREAS, min_dist=250.0)
     if len(seeds) < 250:
         raise CreativeClustersError("internal error: too few ward seeds in the demo generator")
     cells = _voronoi_cells(seeds, boundary)
