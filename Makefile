@@ -18,7 +18,7 @@ QGIS_PROFILE ?= $(HOME)/.local/share/QGIS/QGIS3/profiles/default
 export QT_QPA_PLATFORM ?= offscreen
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help deps venv refenv build package deploy demo test test-core bench screenshots lint clean
+.PHONY: help deps venv refenv build package deploy demo test test-core bench screenshots model lint clean
 
 help:
 	@echo "make demo | make test | make package | make deploy | make bench | make screenshots | make clean"
@@ -84,6 +84,10 @@ bench: venv refenv build
 
 screenshots: venv build
 	xvfb-run -a -s "-screen 0 1600x1000x24" env QT_QPA_PLATFORM=xcb $(PY) scripts/screenshots.py --output screenshots
+
+# rebuild the shipped Processing model from the registered algorithms (checks every parameter name)
+model: .deps-ok
+	$(SYS_PYTHON) scripts/build_model.py
 
 clean:
 	rm -rf $(BUILD) $(DIST) $(OUT) screenshots .pytest_cache

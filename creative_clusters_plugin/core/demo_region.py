@@ -75,10 +75,10 @@ FRAME_KM = (40.0, 30.0)
 SNAPSHOT_DATE = date(2026, 10, 31)
 FIRST_DATE = date(1980, 1, 1)
 
-N_FIRMS_TARGET = 42000
+N_FIRMS_TARGET = 48000
 N_AREAS = 330
 N_BACKGROUND_POSTCODES = 12000
-BACKGROUND_CREATIVE_SHARE = 0.048
+BACKGROUND_CREATIVE_SHARE = 0.043
 DORMANT_SHARE = 0.065
 N_DISTRICTS = 20
 
@@ -259,15 +259,15 @@ RURAL_SHARE = 0.06
 CLUSTERS = (
     ("Dunmere Film Quarter", "Dunmere", 18.6, 16.3, 800, 520, "film", 0.60, None),
     ("Dunmere Digital Docks", "Dunmere", 16.3, 14.8, 700, 400, "it", 0.65, None),
-    ("Dunmere Northgate Arts", "Dunmere", 18.7, 18.8, 600, 240, "music", 0.60, None),
+    ("Dunmere Northgate Arts", "Dunmere", 18.7, 18.8, 600, 300, "music", 0.60, None),
     ("Ashbridge Design Yards", "Ashbridge", 29.4, 21.6, 600, 260, "design", 0.55, None),
-    ("Bramford Press Quarter", "Bramford", 32.8, 9.2, 650, 220, "publish", 0.55, None),
+    ("Bramford Press Quarter", "Bramford", 33.4, 9.8, 650, 260, "publish", 0.55, None),
     ("Thornby Craft Village", "Thornby", 8.9, 22.3, 600, 200, "crafts", 0.50, None),
     ("Wexley Advertising Lane", "Wexley", 22.2, 25.0, 550, 200, "advert", 0.60, None),
-    ("Vale Screen Corridor: Kelham", "Kelham", 10.6, 8.0, 600, 200, "film", 0.60, 0),
-    ("Vale Screen Corridor: Millbrook", "Millbrook", 16.8, 7.6, 600, 200, "film", 0.60, 1),
-    ("Vale Screen Corridor: Stanton Cross", "Stanton Cross", 23.2, 8.5, 600, 200, "film", 0.60, 2),
-    ("Vale Screen Corridor: Bramford West", "Bramford", 29.5, 8.1, 600, 200, "film", 0.60, 3),
+    ("Vale Screen Corridor: Kelham", "Kelham", 10.6, 8.0, 650, 300, "film", 0.60, 0),
+    ("Vale Screen Corridor: Millbrook", "Millbrook", 16.8, 7.6, 600, 260, "film", 0.60, 1),
+    ("Vale Screen Corridor: Stanton Cross", "Stanton Cross", 23.2, 8.5, 600, 260, "film", 0.60, 2),
+    ("Vale Screen Corridor: Bramford West", "Bramford", 29.5, 8.1, 650, 300, "film", 0.60, 3),
 )
 FORMATION_AGENT = {"town": "Ashbridge", "x_km": 31.0, "y_km": 21.0, "n_companies": 450, "n_creative": 150}
 

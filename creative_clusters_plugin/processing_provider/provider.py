@@ -52,3 +52,19 @@ class CreativeClustersProvider(QgsProcessingProvider):
                 )
                 continue
             self.addAlgorithm(module.ALGORITHM())
+        self._load_models()
+
+    def _load_models(self):
+        """The shipped Processing models (``resources/models/*.model3``), e.g. the full analysis chain."""
+        from qgis.core import QgsProcessingModelAlgorithm
+
+        try:
+            folder = resource("models")
+        except FileNotFoundError:
+            return
+        for path in sorted(folder.glob("*.model3")):
+            model = QgsProcessingModelAlgorithm()
+            if model.fromFile(str(path)):
+                self.addAlgorithm(model)
+            else:
+                QgsMessageLog.logMessage(f"Creative Clusters: could not read the model {path.name}.", "Creative Clusters", Qgis.Warning)
