@@ -78,7 +78,7 @@ FIRST_DATE = date(1980, 1, 1)
 N_FIRMS_TARGET = 48000
 N_AREAS = 330
 N_BACKGROUND_POSTCODES = 12000
-BACKGROUND_CREATIVE_SHARE = 0.043
+BACKGROUND_CREATIVE_SHARE = 0.041
 DORMANT_SHARE = 0.065
 N_DISTRICTS = 20
 
@@ -257,13 +257,13 @@ RURAL_SHARE = 0.06
 # Planted clusters: name, town, x_km, y_km, radius_m, n creative firms, dominant sub-sector code, share,
 # chain_order (None for the stand-alone clusters).
 CLUSTERS = (
-    ("Dunmere Film Quarter", "Dunmere", 18.6, 16.3, 800, 520, "film", 0.60, None),
+    ("Dunmere Film Quarter", "Dunmere", 19.7, 15.1, 800, 520, "film", 0.60, None),
     ("Dunmere Digital Docks", "Dunmere", 16.3, 14.8, 700, 400, "it", 0.65, None),
     ("Dunmere Northgate Arts", "Dunmere", 18.7, 18.8, 600, 300, "music", 0.60, None),
     ("Ashbridge Design Yards", "Ashbridge", 29.4, 21.6, 600, 260, "design", 0.55, None),
     ("Bramford Press Quarter", "Bramford", 33.4, 9.8, 650, 260, "publish", 0.55, None),
-    ("Thornby Craft Village", "Thornby", 8.9, 22.3, 600, 200, "crafts", 0.50, None),
-    ("Wexley Advertising Lane", "Wexley", 22.2, 25.0, 550, 200, "advert", 0.60, None),
+    ("Thornby Craft Village", "Thornby", 8.9, 22.3, 600, 260, "crafts", 0.50, None),
+    ("Wexley Advertising Lane", "Wexley", 22.2, 25.0, 550, 260, "advert", 0.60, None),
     ("Vale Screen Corridor: Kelham", "Kelham", 10.6, 8.0, 650, 300, "film", 0.60, 0),
     ("Vale Screen Corridor: Millbrook", "Millbrook", 16.8, 7.6, 600, 260, "film", 0.60, 1),
     ("Vale Screen Corridor: Stanton Cross", "Stanton Cross", 23.2, 8.5, 600, 260, "film", 0.60, 2),
@@ -698,7 +698,7 @@ def generate_demo_region(seed: int = DEFAULT_SEED) -> dict:
         np.hypot(unit_xy[bg_units, 0][:, None] - town_xy[None, :, 0], unit_xy[bg_units, 1][:, None] - town_xy[None, :, 1]),
         axis=1,
     )
-    w = rng.lognormal(0.0, 1.0, len(bg_units)) * (1.0 + 1.5 * np.exp(-0.5 * (d_centre / 700.0) ** 2))
+    w = rng.lognormal(0.0, 1.0, len(bg_units)) * (1.0 + 1.0 * np.exp(-0.5 * (d_centre / 700.0) ** 2))
     bg_choice = bg_units[rng.choice(len(bg_units), size=n_bg, p=w / w.sum())]
     bg_is_dormant = np.zeros(n_bg, dtype=bool)
     bg_is_dormant[rng.choice(n_bg, size=n_dormant_bg, replace=False)] = True

@@ -134,10 +134,14 @@ def _canonical(matrix) -> sparse.csr_matrix:
         raise CreativeClustersError("Spatial weights must not be negative.")
     if m.nnz and not np.all(np.isfinite(m.data)):
         raise CreativeClustersError("Spatial weights must be finite numbers.")
-    m.setdiag(0.0)
-    m.eliminate_zeros()
-    m.sort_indices()
     m.sum_duplicates()
+    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    off_diagonal = (rows != m.indices) & (m.data != 0)
+    if not off_diagonal.all():
+        m = sparse.csr_matrix(
+            (m.data[off_diagonal], (rows[off_diagonal], m.indices[off_diagonal])), shape=m.shape
+        )
+    m.sort_indices()
     return m
 
 
@@ -452,29 +456,34 @@ def _parse_rings(wkb_list: Sequence) -> _Rings:
                 "distance band or k nearest neighbours instead."
             )
         raise CreativeClustersError("No polygon geometry to build contiguity weights from.")
-    parts, owners, ring_ids, nexts = [], [], [], []
-    total = 0
-    for ring_index, (offset, npts, dims, order, owner) in enumerate(rings):
-        pts = np.frombuffer(buffer, dtype=order + "f8", count=npts * dims, offset=offset).reshape(npts, dims)[:, :2]
-        if npts > 1 and pts[0, 0] == pts[-1, 0] and pts[0, 1] == pts[-1, 1]:
-            pts = pts[:-1]
-        m = len(pts)
-        if m == 0:
-            continue
-        parts.append(pts)
-        owners.append(np.full(m, owner, dtype=np.int64))
-        ring_ids.append(np.full(m, ring_index, dtype=np.int64))
-        nxt = np.arange(total + 1, total + m + 1, dtype=np.int64)
-        nxt[-1] = total
-        nexts.append(nxt)
-        total += m
-    coords = np.ascontiguousarray(np.concatenate(parts).astype(np.float64)) + 0.0  # -0.0 -> 0.0
+    meta = np.array([(r[0], r[1], r[2], r[3] == "<", r[4]) for r in rings], dtype=np.int64).reshape(-1, 5)
+    offset, npts, dims, little, ring_owner = meta.T
+    ring_start = np.cumsum(npts) - npts
+    # byte position of every point's x; gather the 16 bytes of x and y of all points at once
+    point_rank = np.arange(int(npts.sum())) - np.repeat(ring_start, npts)
+    start = np.repeat(offset, npts) + point_rank * np.repeat(dims * 8, npts)
+    xy_bytes = np.frombuffer(buffer, dtype=np.uint8)[start[:, None] + np.arange(16)]
+    point_little = np.repeat(little.astype(bool), npts)
+    coords_all = np.empty((len(start), 2))
+    coords_all[point_little] = xy_bytes[point_little].view("<f8")
+    coords_all[~point_little] = xy_bytes[~point_little].view(">f8")
+    # drop the closing vertex of each ring (equal to its first)
+    ring_last = ring_start + npts - 1
+    closed = (npts > 1) & np.all(coords_all[ring_start] == coords_all[ring_last], axis=1)
+    keep = np.ones(len(coords_all), dtype=bool)
+    keep[ring_last[closed]] = False
+    coords = np.ascontiguousarray(coords_all[keep]) + 0.0  # -0.0 -> 0.0
     if not np.all(np.isfinite(coords)):
         raise CreativeClustersError("Some polygons have invalid (NaN) coordinates.")
-    owner = np.concatenate(owners)
+    sizes = npts - closed
+    new_start = np.cumsum(sizes) - sizes
+    next_vertex = np.arange(len(coords), dtype=np.int64) + 1
+    next_vertex[new_start + sizes - 1] = new_start  # the last vertex of a ring links back to its first
+    owner = np.repeat(ring_owner, sizes)
     has_polygon = np.zeros(n, dtype=bool)
     has_polygon[owner] = True
-    return _Rings(coords, owner, np.concatenate(ring_ids), np.concatenate(nexts), n, has_polygon)
+    ring_of_vertex = np.repeat(np.arange(len(npts)), sizes)
+    return _Rings(coords, owner, ring_of_vertex, next_vertex, n, has_polygon)
 
 
 def _pairs_within_groups(labels_sorted: np.ndarray):
