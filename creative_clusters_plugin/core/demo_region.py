@@ -71,7 +71,6 @@ REGION_NAME = "Dunmere Vale"
 POSTCODE_AREA = "DM"
 #: south-west corner of the layout frame; all layout coordinates below are km from this corner.
 ORIGIN = (412000.0, 296000.0)
-FRAME_KM = (40.0, 30.0)
 SNAPSHOT_DATE = date(2026, 10, 31)
 FIRST_DATE = date(1980, 1, 1)
 
@@ -465,7 +464,7 @@ def _place_names(rng, n):
 
 
 def _company_name(rng, family, places, suffix):
-    pattern = rng.integers(4)
+    pattern = rng.choice(4, p=[0.35, 0.3, 0.1, 0.25])
     words = _SECTOR_WORDS[family]
     word = words[rng.integers(len(words))]
     if pattern == 0:
@@ -583,7 +582,6 @@ def generate_demo_region(seed: int = DEFAULT_SEED) -> dict:
     if len(seeds) < 250:
         raise CreativeClustersError("internal error: too few ward seeds in the demo generator")
     cells = _voronoi_cells(seeds, boundary)
-    seed_tree = cKDTree(seeds)
     # order wards west->east within south->north bands so ids look systematic
     band = np.floor((seeds[:, 1] - seeds[:, 1].min()) / 2500.0)
     ward_order = np.lexsort((seeds[:, 0], -band))
@@ -861,7 +859,7 @@ def generate_demo_region(seed: int = DEFAULT_SEED) -> dict:
     sub_of_firm = np.array(sub_of_firm, dtype=object)[name_order]
 
     firms_gdf = gpd.GeoDataFrame(
-        firms.copy(), geometry=[Point(float(x), float(y)) for x, y in xy], crs=CRS
+        firms.copy(), geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=CRS
     )
 
     # --- postcode layer and Code-Point style table ------------------------------------------------------
@@ -877,7 +875,7 @@ def generate_demo_region(seed: int = DEFAULT_SEED) -> dict:
             "area_id": unit_area,
             "n_firms": n_firms_per_unit.astype(np.int64),
         },
-        geometry=[Point(float(x), float(y)) for x, y in unit_xy],
+        geometry=gpd.points_from_xy(unit_xy[:, 0], unit_xy[:, 1]),
         crs=CRS,
     )
     pc_sort = np.argsort(

@@ -1,0 +1,208 @@
+"""Getis–Ord local Gi* hot-spot statistic (the general form ArcGIS Pro's Hot Spot Analysis uses).
+
+For feature ``i`` with weights ``w_ij`` to every feature ``j`` — the feature itself included with
+``w_ii = 1`` (Gi*) — and values ``x`` with mean ``x̄`` and *population* standard deviation ``S``::
+
+    Gi* = (Σ_j w_ij x_j − x̄ W_i) / ( S · sqrt( (n S1_i − W_i²) / (n − 1) ) )
+    W_i = Σ_j w_ij,   S1_i = Σ_j w_ij²
+
+Gi* is already a z-score (Ord & Getis 1995, *Local spatial autocorrelation statistics: distributional
+issues and an application*, Geographical Analysis 27(4), eq. 8; Getis & Ord 1992). This general form
+accepts any non-negative weights (binary, inverse distance) and is invariant to any rescaling of a row
+(row standardisation does not change it). With binary weights it equals esda's
+``G_Local(star=True, transform="B").Zs``.
+
+* ``p`` — two-sided normal p-value ``2 Φ(−|z|)`` (``GiPValue``).
+* Permutation inference (``permutations > 0``): conditional randomisation (the value at ``i`` fixed, its
+  neighbours drawn without replacement from the other n − 1 values), see
+  :mod:`.conditional_permutation`. ``pseudo_p`` is two-sided (``min(1, 2 × folded)``) by default or
+  folded (esda's ``p_sim``) with ``alternative="folded"``; the bins then use the pseudo p-values.
+* ``gi_bin`` — ±3/±2/±1 at 99/95/90 % confidence (:func:`.significance.confidence_bins`), with FDR when
+  asked; 0 for islands.
+* Islands (no neighbour other than the feature itself) get NaN and a warning; they still count in ``n``,
+  ``x̄`` and ``S``. Fewer than 3 features, all-island weights, zero variance and missing values are errors;
+  fewer than 30 features is a warning (ArcGIS's minimums).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import sparse
+
+from .conditional_permutation import conditional_permutation_counts
+from .errors import CreativeClustersError, check_callback
+from .significance import confidence_bins, two_sided_p
+from .weights import SpatialWeights
+
+MIN_FEATURES = 3
+RECOMMENDED_FEATURES = 30
+
+
+@dataclass
+class GiStarResult:
+    """Per-feature Gi* results (NaN for islands) and messages for the log."""
+
+    z: np.ndarray
+    p: np.ndarray
+    pseudo_p: np.ndarray | None
+    n_neighbors: np.ndarray
+    gi_bin: np.ndarray
+    warnings: list = field(default_factory=list)
+    permutations: int = 0
+    seed: int | None = None
+
+
+def validate_values(values, what: str = "analysis field") -> np.ndarray:
+    """1-D float array of finite values, or a clear error."""
+    x = np.asarray(values, dtype=np.float64).ravel()
+    missing = int((~np.isfinite(x)).sum())
+    if missing:
+        raise CreativeClustersError(
+            f"{missing} feature(s) have no numeric value in the {what} (NULL or NaN); remove them or fill them "
+            "before the analysis."
+        )
+    return x
+
+
+def split_weights(weights, n: int, default_self_weight: float | None = None):
+    """``(off_diagonal_csr, diagonal)`` from :class:`SpatialWeights` or a sparse/dense matrix."""
+    matrix = weights.matrix if isinstance(weights, SpatialWeights) else weights
+    matrix = sparse.csr_matrix(matrix, dtype=np.float64)
+    if matrix.shape != (n, n):
+        raise CreativeClustersError(
+            f"The weights describe {matrix.shape[0]} features but {n} values were given."
+        )
+    if matrix.nnz and (np.any(matrix.data < 0) or not np.all(np.isfinite(matrix.data))):
+        raise CreativeClustersError("Spatial weights must be finite and non-negative.")
+    diagonal = matrix.diagonal().copy()
+    if np.any(diagonal != 0):
+        off = matrix.tolil()
+        off.setdiag(0.0)
+        off = off.tocsr()
+        off.eliminate_zeros()
+    else:
+        off = matrix.copy()
+        off.eliminate_zeros()
+    off.sort_indices()
+    return off, diagonal
+
+
+def check_sample(x: np.ndarray, cards: np.ndarray, warnings: list, statistic: str) -> None:
+    """ArcGIS minimums and degenerate inputs shared by the local statistics."""
+    n = len(x)
+    if n < MIN_FEATURES:
+        raise CreativeClustersError(
+            f"{statistic} needs at least {MIN_FEATURES} features with a value; got {n}."
+        )
+    if n < RECOMMENDED_FEATURES:
+        warnings.append(
+            f"Only {n} features: results are unreliable below {RECOMMENDED_FEATURES} features (ArcGIS's "
+            "recommended minimum)."
+        )
+    spread = float(np.ptp(x))
+    if spread == 0.0 or spread <= 1e-12 * float(np.abs(x).max()):
+        raise CreativeClustersError(
+            f"All features have the same value ({x[0]:g}); {statistic} is undefined without variation."
+        )
+    if np.all(cards == 0):
+        raise CreativeClustersError(
+            "No feature has a neighbour with these weights. Use a larger distance band, k nearest "
+            "neighbours, or a snap tolerance for polygons that do not quite touch."
+        )
+    islands = int((cards == 0).sum())
+    if islands:
+        warnings.append(
+            f"{islands} feature(s) have no neighbours (islands); their results are left empty (NULL)."
+        )
+
+
+def gi_star(
+    values,
+    weights,
+    permutations: int = 0,
+    seed=None,
+    fdr: bool = False,
+    callback=None,
+    *,
+    alternative: str = "two-sided",
+    self_weight: float = 1.0,
+) -> GiStarResult:
+    """Getis–Ord Gi* z-scores, p-values, optional pseudo p-values and confidence bins.
+
+    Parameters
+    ----------
+    values : array-like (n,)
+        The analysis variable (counts, rates, LQs...). Negative values are allowed. No NaN.
+    weights : SpatialWeights or scipy sparse matrix (n × n)
+        Non-negative neighbour weights. A zero diagonal is replaced by ``self_weight``; explicit diagonal
+        entries are used as the self weights.
+    permutations : int
+        0 for analytic inference only; otherwise the number of conditional permutations (e.g. 999).
+    seed : int, optional
+        Random seed for the permutations (same seed, same result).
+    fdr : bool
+        Benjamini–Hochberg false discovery rate correction for the bins.
+    callback : callable, optional
+        ``callback(fraction) -> cancelled`` for progress and cancel.
+    alternative : {"two-sided", "folded"}
+        Pseudo p-value convention (see module docstring).
+    self_weight : float
+        ``w_ii`` used where the matrix has none (1 for ArcGIS's Gi*).
+    """
+    if alternative not in ("two-sided", "folded"):
+        raise CreativeClustersError("alternative must be 'two-sided' or 'folded'.")
+    x = validate_values(values)
+    n = len(x)
+    warnings: list = []
+    off, diagonal = split_weights(weights, n)
+    cards = np.diff(off.indptr).astype(np.int64)
+    check_sample(x, cards, warnings, "Gi*")
+    check_callback(callback, 0.0)
+    islands = cards == 0
+
+    w_self = np.where(diagonal != 0, diagonal, float(self_weight))
+    mean = x.mean()
+    centred = x - mean
+    s = np.sqrt(np.mean(centred**2))  # population standard deviation, as ArcGIS
+    w_sum = np.asarray(off.sum(axis=1)).ravel() + w_self
+    w_sq = np.asarray(off.multiply(off).sum(axis=1)).ravel() + w_self**2
+    numerator = off @ centred + w_self * centred
+    spread = (n * w_sq - w_sum**2) / (n - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = numerator / (s * np.sqrt(spread))
+    undefined = ~islands & ~(spread > 1e-12 * np.maximum(w_sum**2, 1e-300))
+    if undefined.any():
+        warnings.append(
+            f"{int(undefined.sum())} feature(s) have every feature as an equally weighted neighbour, so Gi* is "
+            "undefined for them (NULL); use a smaller distance."
+        )
+    z[islands | undefined] = np.nan
+    p = two_sided_p(z)
+
+    pseudo_p = None
+    bin_p = p  # the bins use the two-sided p-value: normal, or pseudo when permutations are run
+    if permutations and int(permutations) > 0:
+        counts = conditional_permutation_counts(
+            x, off, int(permutations), seed=seed, callback=callback, progress_range=(0.05, 0.95)
+        )
+        bin_p = counts.two_sided_p()
+        bin_p[islands | undefined] = np.nan
+        pseudo_p = bin_p if alternative == "two-sided" else counts.folded_p()
+        pseudo_p[islands | undefined] = np.nan
+    gi_bin = confidence_bins(z, bin_p, fdr=fdr)
+    check_callback(callback, 1.0)
+    return GiStarResult(
+        z=z,
+        p=p,
+        pseudo_p=pseudo_p,
+        n_neighbors=cards,
+        gi_bin=gi_bin,
+        warnings=warnings,
+        permutations=int(permutations or 0),
+        seed=seed,
+    )
+
+
+__all__ = ["GiStarResult", "gi_star", "validate_values", "split_weights", "check_sample"]

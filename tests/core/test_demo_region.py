@@ -1,0 +1,348 @@
+"""The demo region generator: determinism, realistic content, and planted structure checked independently.
+
+Every check recomputes what it needs from the written files (own DCMS class list, own point-in-radius
+counts, own spatial join, own Gi* formula) instead of trusting the generator's ground truth.
+"""
+
+import json
+import math
+import re
+import sqlite3
+
+import numpy as np
+import pandas as pd
+import pytest
+
+gpd = pytest.importorskip("geopandas")
+
+from creative_clusters_plugin.core.demo_region import write_demo_region  # noqa: E402
+
+# The 31 DCMS creative SIC 2007 classes (methods.md section 1), written out here independently.
+DCMS_CLASSES = {
+    "7021": "advert", "7311": "advert", "7312": "advert",
+    "7111": "archit",
+    "3212": "crafts",
+    "7410": "design",
+    "5911": "film", "5912": "film", "5913": "film", "5914": "film", "6010": "film", "6020": "film", "7420": "film",
+    "5821": "it", "5829": "it", "6201": "it", "6202": "it",
+    "5811": "publish", "5812": "publish", "5813": "publish", "5814": "publish", "5819": "publish", "7430": "publish",
+    "9101": "museums", "9102": "museums",
+    "5920": "music", "8552": "music", "9001": "music", "9002": "music", "9003": "music", "9004": "music",
+}
+SUB_NAMES = {
+    "advert": "Advertising and marketing", "archit": "Architecture", "crafts": "Crafts",
+    "design": "Design and designer fashion", "film": "Film, TV, video, radio and photography",
+    "it": "IT, software and computer services", "publish": "Publishing",
+    "museums": "Museums, galleries and libraries", "music": "Music, performing and visual arts",
+}
+SIC_COLS = ["SICCode.SicText_1", "SICCode.SicText_2", "SICCode.SicText_3", "SICCode.SicText_4"]
+SIC_TEXT = re.compile(r"^\d{5} - \S.*$")
+
+
+def _norm_pc(pc):
+    s = re.sub(r"\s+", "", str(pc)).upper()
+    return s[:-3] + " " + s[-3:]
+
+
+@pytest.fixture(scope="module")
+def demo(demo_region):
+    gpkg = demo_region["gpkg"]
+    data = {
+        "paths": demo_region,
+        "truth": demo_region["truth_data"],
+        "areas": gpd.read_file(gpkg, layer="areas"),
+        "firms": gpd.read_file(gpkg, layer="firms"),
+        "postcodes": gpd.read_file(gpkg, layer="postcodes"),
+        "region": gpd.read_file(gpkg, layer="region"),
+    }
+    firms = data["firms"]
+    first4 = firms["SICCode.SicText_1"].fillna("").str.extract(r"^(\d{4})\d - ")[0]
+    firms["_sub"] = first4.map(DCMS_CLASSES)
+    firms["_creative"] = firms["_sub"].notna()
+    firms["_x"] = firms.geometry.x
+    firms["_y"] = firms.geometry.y
+    return data
+
+
+def test_returned_paths_and_truth_keys(demo):
+    paths = demo["paths"]
+    for key in ("gpkg", "firms_csv", "truth"):
+        assert key in paths
+    truth = demo["truth"]
+    assert truth == json.load(open(paths["truth"], encoding="utf-8"))
+    for key in ("crs", "clusters", "chain", "formation_agent", "n_firms", "dormant_share", "extent"):
+        assert key in truth
+    assert truth["crs"] == "EPSG:27700"
+    for c in truth["clusters"]:
+        assert set(c) >= {"name", "centre", "radius_m", "n_firms", "dominant_subsector", "subsector_mix",
+                          "chain_order"}
+        assert c["dominant_subsector"] in SUB_NAMES.values()
+        assert abs(sum(c["subsector_mix"].values()) - 1.0) < 1e-3
+
+
+def _gpkg_rows(path, layer):
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
+        return con.execute(f'SELECT * FROM "{layer}" ORDER BY fid').fetchall()
+
+
+def test_deterministic(demo, tmp_path):
+    again = write_demo_region(tmp_path / "again")
+    for key in ("firms_csv", "postcodes_csv", "truth"):
+        assert open(again[key], "rb").read() == open(demo["paths"][key], "rb").read(), key
+    # attributes and geometry blobs of every layer are identical
+    for layer in ("region", "towns", "areas", "postcodes", "firms"):
+        assert _gpkg_rows(again["gpkg"], layer) == _gpkg_rows(demo["paths"]["gpkg"], layer), layer
+
+
+def test_layers_in_british_national_grid(demo):
+    for name in ("areas", "firms", "postcodes", "region"):
+        assert demo[name].crs.to_epsg() == 27700, name
+    xmin, ymin, xmax, ymax = demo["truth"]["extent"]
+    assert 0 < xmin < xmax < 700000 and 0 < ymin < ymax < 1300000
+    assert 30000 < xmax - xmin < 45000 and 20000 < ymax - ymin < 35000
+
+
+def test_areas_are_ward_like_and_tile_the_region(demo):
+    areas, region = demo["areas"], demo["region"].geometry.iloc[0]
+    assert 250 <= len(areas) <= 400
+    assert areas.geometry.is_valid.all()
+    assert (areas.geometry.area > 0).all()
+    assert areas["area_id"].str.fullmatch(r"DM\d{6}").all() and areas["area_id"].is_unique
+    assert areas["area_name"].is_unique and areas["area_name"].str.len().gt(3).all()
+    # region is not a rectangle
+    minx, miny, maxx, maxy = region.bounds
+    assert region.area / ((maxx - minx) * (maxy - miny)) < 0.9
+    # no gaps, no overlaps: the union equals the region and the areas add up to it
+    union = areas.geometry.unary_union
+    assert union.symmetric_difference(region).area < 1.0  # m²
+    assert abs(areas.geometry.area.sum() - region.area) < 1.0
+    # pairwise overlaps of neighbours are nil
+    sindex = areas.sindex
+    overlap = 0.0
+    for i, geom in enumerate(areas.geometry):
+        for j in sindex.query(geom, predicate="intersects"):
+            if j > i:
+                overlap += geom.intersection(areas.geometry.iloc[j]).area
+    assert overlap < 1.0
+    # not a grid: many different shapes and sizes, small wards in towns, large ones in the countryside
+    sizes = areas.geometry.area / 1e6
+    assert sizes.max() / sizes.min() > 20
+    n_vertices = areas.geometry.apply(lambda g: sum(len(p.exterior.coords) for p in g.geoms))
+    assert n_vertices.nunique() > 5
+
+
+def test_firm_fields_look_like_companies_house(demo):
+    firms = demo["firms"]
+    assert 20000 <= len(firms) <= 60000
+    assert len(firms) == demo["truth"]["n_firms"]
+    for col in ("CompanyName", "CompanyNumber", "Postcode", "RegAddress.PostTown", "CompanyCategory",
+                "CompanyStatus", "IncorporationDate", *SIC_COLS):
+        assert col in firms.columns, col
+    assert firms["CompanyNumber"].str.len().eq(8).all() and firms["CompanyNumber"].is_unique
+    assert firms["CompanyName"].is_unique
+    assert (firms["CompanyStatus"] == "Active").all()
+    assert firms["CompanyCategory"].value_counts(normalize=True).iloc[0] > 0.85
+    dates = pd.to_datetime(firms["IncorporationDate"], format="%Y-%m-%d")
+    assert dates.min() >= pd.Timestamp("1980-01-01") and dates.max() <= pd.Timestamp("2026-10-31")
+    assert 0.4 < (dates > pd.Timestamp("2016-10-31")).mean() < 0.9  # live companies are mostly young
+    assert (dates < pd.Timestamp("2000-01-01")).mean() > 0.02
+    # postcodes: mostly "DM1 4QT" style; a few written without the space or in lower case
+    clean = firms["Postcode"].str.fullmatch(r"DM\d{1,2} \d[ABD-HJLNP-UW-Z]{2}")
+    assert clean.mean() > 0.99 and clean.mean() < 1.0
+    assert firms["Postcode"].map(_norm_pc).str.fullmatch(r"DM\d{1,2} \d[A-Z]{2}").all()
+    # SIC text
+    s1 = firms["SICCode.SicText_1"]
+    ok1 = s1.fillna("").str.match(SIC_TEXT)
+    assert ok1.mean() > 0.99
+    odd = s1[~ok1]
+    assert (odd == "None Supplied").sum() > 10 and odd.isna().sum() > 5 and (odd == "").sum() > 5
+    for col in SIC_COLS[1:]:
+        present = firms[col].dropna()
+        assert present.str.match(SIC_TEXT).all()
+    multi = firms["SICCode.SicText_2"].notna()
+    assert 0.12 < multi.mean() < 0.3
+    assert firms["SICCode.SicText_4"].notna().mean() < firms["SICCode.SicText_3"].notna().mean() < multi.mean()
+    # a second code never appears without a first
+    assert not (firms["SICCode.SicText_1"].isna() & multi).any()
+
+
+def test_firms_sit_at_their_postcode_centroid(demo):
+    firms, pcs = demo["firms"], demo["postcodes"]
+    assert pcs["Postcode"].is_unique
+    assert (pcs.geometry.x == pcs["easting"]).all() and (pcs.geometry.y == pcs["northing"]).all()
+    lookup = pcs.set_index("Postcode")
+    key = firms["Postcode"].map(_norm_pc)
+    assert key.isin(lookup.index).all()
+    assert np.array_equal(firms["_x"].to_numpy(), lookup.loc[key, "easting"].to_numpy().astype(float))
+    assert np.array_equal(firms["_y"].to_numpy(), lookup.loc[key, "northing"].to_numpy().astype(float))
+    counts = key.value_counts()
+    assert np.array_equal(lookup.loc[counts.index, "n_firms"].to_numpy(), counts.to_numpy())
+    # every firm is inside the region
+    region = demo["region"].geometry.iloc[0]
+    assert firms.geometry.within(region).all()
+
+
+def test_csv_outputs(demo):
+    firms = demo["firms"]
+    csv = pd.read_csv(demo["paths"]["firms_csv"], dtype=str, keep_default_na=False)
+    assert list(csv.columns) == [c for c in firms.columns if not c.startswith("_") and c != "geometry"]
+    assert csv["CompanyNumber"].tolist() == firms["CompanyNumber"].tolist()
+    assert csv["Postcode"].tolist() == firms["Postcode"].tolist()
+    pc = pd.read_csv(demo["paths"]["postcodes_csv"], dtype={"Postcode": str})
+    assert list(pc.columns) == [
+        "Postcode", "Positional_quality_indicator", "Eastings", "Northings", "Country_code",
+        "NHS_regional_HA_code", "NHS_HA_code", "Admin_county_code", "Admin_district_code", "Admin_ward_code",
+    ]
+    merged = demo["postcodes"].merge(pc, on="Postcode", how="left")
+    assert merged["Eastings"].notna().all()
+    assert (merged["Eastings"] == merged["easting"]).all() and (merged["Northings"] == merged["northing"]).all()
+    assert (merged["Admin_ward_code"] == merged["area_id"]).all()
+
+
+def test_sic_proportions_are_realistic(demo):
+    firms = demo["firms"]
+    creative_share = firms["_creative"].mean()
+    assert 0.08 <= creative_share <= 0.12
+    assert creative_share == pytest.approx(demo["truth"]["creative_share"], abs=1e-6)
+    dormant = firms["SICCode.SicText_1"].fillna("").str[:5].isin(["99999", "74990"])
+    assert 0.05 <= dormant.mean() <= 0.08
+    assert dormant.mean() == pytest.approx(demo["truth"]["dormant_share"], abs=1e-6)
+    # dormant companies carry a single code
+    assert firms.loc[dormant, "SICCode.SicText_2"].isna().all()
+    # all 31 DCMS classes and all nine sub-sectors occur
+    all4 = pd.concat([firms[c].dropna().str[:4] for c in SIC_COLS])
+    assert set(DCMS_CLASSES) <= set(all4)
+    assert set(firms["_sub"].dropna()) == set(SUB_NAMES)
+    # the usual register leaders are near the top; IT is the largest creative sub-sector
+    top = firms["SICCode.SicText_1"].str[:5].value_counts().index[:8].tolist()
+    assert "68209" in top and "70229" in top
+    assert firms["_sub"].value_counts().index[0] in ("it", "film")
+    assert firms["SICCode.SicText_1"].str[:5].nunique() >= 100
+
+
+def test_planted_clusters_are_dense(demo):
+    firms, truth = demo["firms"], demo["truth"]
+    creative = firms[firms["_creative"]]
+    x, y = creative["_x"].to_numpy(), creative["_y"].to_numpy()
+    region_area = demo["region"].geometry.iloc[0].area
+    mean_density = len(creative) / region_area
+    clusters = truth["clusters"]
+    assert 7 <= len([c for c in clusters if c["chain_order"] is None]) <= 10
+    for c in clusters:
+        cx, cy = c["centre"]
+        r = c["radius_m"]
+        assert 300 <= r <= 900 and 80 <= c["n_firms"] <= 600
+        d = np.hypot(x - cx, y - cy)
+        inside = d <= r
+        assert inside.sum() >= c["n_firms"], c["name"]
+        disc_density = inside.sum() / (math.pi * r * r)
+        ring = (d > r) & (d <= 3 * r)
+        ring_density = ring.sum() / (math.pi * (9 - 1) * r * r)
+        assert disc_density > 5 * ring_density, c["name"]
+        assert disc_density > 30 * mean_density, c["name"]
+        # dominant sub-sector inside the disc is the stated one
+        subs = creative.loc[inside, "_sub"].value_counts(normalize=True)
+        assert SUB_NAMES[subs.index[0]] == c["dominant_subsector"], c["name"]
+        assert subs.iloc[0] > 0.4
+
+
+def test_chain_of_four_clusters_along_a_line(demo):
+    truth = demo["truth"]
+    chain = sorted([c for c in truth["clusters"] if c["chain_order"] is not None], key=lambda c: c["chain_order"])
+    assert [c["chain_order"] for c in chain] == [0, 1, 2, 3]
+    assert truth["chain"]["cluster_names"] == [c["name"] for c in chain]
+    p = np.array([c["centre"] for c in chain])
+    assert np.allclose(p[0], truth["chain"]["start"]) and np.allclose(p[-1], truth["chain"]["end"])
+    length = np.hypot(*(p[-1] - p[0]))
+    assert 15000 <= length <= 25000
+    u = (p[-1] - p[0]) / length
+    along = (p - p[0]) @ u
+    across = np.abs((p - p[0]) @ np.array([-u[1], u[0]]))
+    assert np.all(np.diff(along) > 3000) and across.max() < 1500
+
+
+def test_formation_agent_postcode(demo):
+    firms, fa, clusters = demo["firms"], demo["truth"]["formation_agent"], demo["truth"]["clusters"]
+    at = firms["Postcode"].map(_norm_pc) == fa["postcode"]
+    assert 300 <= at.sum() == fa["n_companies"]
+    assert (firms.loc[at, "_x"] == fa["xy"][0]).all() and (firms.loc[at, "_y"] == fa["xy"][1]).all()
+    n_creative = firms.loc[at, "_creative"].sum()
+    assert 100 <= n_creative <= 200
+    assert firms.loc[at, "_sub"].nunique() >= 5  # mixed sectors
+    assert firms.loc[at, "SICCode.SicText_1"].str[:2].nunique() > 20
+    for c in clusters:
+        assert math.dist(fa["xy"], c["centre"]) > c["radius_m"] + 1000
+    # it is the biggest stack by far
+    stack_sizes = firms["Postcode"].map(_norm_pc).value_counts()
+    assert stack_sizes.index[0] == fa["postcode"] and stack_sizes.iloc[1] < fa["n_companies"] / 3
+
+
+def _gi_star_z(x, w):
+    """Getis-Ord Gi* z-scores (binary weights incl. self), dense textbook formula."""
+    n = len(x)
+    w = w + np.eye(n)
+    xbar, s = x.mean(), np.sqrt((x ** 2).mean() - x.mean() ** 2)
+    wi = w.sum(axis=1)
+    s1 = (w ** 2).sum(axis=1)
+    return (w @ x - xbar * wi) / (s * np.sqrt((n * s1 - wi ** 2) / (n - 1)))
+
+
+def test_planted_clusters_give_high_lq_and_hot_spots(demo):
+    areas, firms, truth = demo["areas"], demo["firms"], demo["truth"]
+    joined = gpd.sjoin(firms[["_creative", "geometry"]], areas[["area_id", "geometry"]], predicate="within")
+    assert len(joined) == len(firms)  # every firm falls in exactly one area
+    per = joined.groupby("area_id")["_creative"].agg(["size", "sum"])
+    per = per.reindex(areas["area_id"]).fillna(0)
+    share = firms["_creative"].mean()
+    lq = (per["sum"] / per["size"].clip(lower=1)) / share
+    # queen contiguity
+    n = len(areas)
+    w = np.zeros((n, n))
+    sindex = areas.sindex
+    for i, geom in enumerate(areas.geometry):
+        for j in sindex.query(geom, predicate="intersects"):
+            if j != i:
+                w[i, j] = 1.0
+    z_lq = pd.Series(_gi_star_z(lq.to_numpy(), w), index=areas["area_id"])
+    z_n = pd.Series(_gi_star_z(per["sum"].to_numpy(), w), index=areas["area_id"])
+    joined = joined.join(firms[["_x", "_y"]])
+    for c in truth["clusters"]:
+        centre_area = c["centre_area_id"]
+        assert lq[centre_area] == pytest.approx(c["centre_area_creative_lq"], abs=1e-3)
+        assert lq[centre_area] > 2.0, c["name"]
+        d = np.hypot(joined["_x"] - c["centre"][0], joined["_y"] - c["centre"][1])
+        member_areas = joined.loc[(d <= c["radius_m"]) & joined["_creative"], "area_id"].unique()
+        assert z_lq[member_areas].max() > 1.96, c["name"]
+        assert z_n[member_areas].max() > 1.96, c["name"]
+
+
+def test_no_shared_data_copied(demo, shared_data):
+    path = shared_data / "firms" / "companies_house_2024-11_south_yorkshire_points.gpkg"
+    if not path.exists():
+        pytest.skip("shared firms file absent")
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
+        real = pd.read_sql('SELECT "CompanyNumber", "CompanyName", "Postcode" FROM companies', con)
+    firms = demo["firms"]
+    assert not set(real["CompanyNumber"]) & set(firms["CompanyNumber"])
+    assert not set(real["Postcode"]) & set(firms["Postcode"])
+    assert len(set(real["CompanyName"]) & set(firms["CompanyName"])) < 0.01 * len(firms)
+
+
+@pytest.mark.slow
+def test_command_line_with_another_seed(demo, tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    out = subprocess.run(
+        [sys.executable, "-m", "creative_clusters_plugin.core.demo_region", str(tmp_path), "--seed", "3"],
+        capture_output=True, text=True, timeout=120, cwd=str(Path(__file__).resolve().parents[2]),
+    )
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "demo_region.gpkg").exists() and "firms" in out.stdout
+    truth = json.load(open(tmp_path / "ground_truth.json", encoding="utf-8"))
+    # the planted layout is fixed, the random draws depend on the seed
+    assert [c["centre"] for c in truth["clusters"]] == [c["centre"] for c in demo["truth"]["clusters"]]
+    other = pd.read_csv(tmp_path / "firms.csv", dtype=str)
+    assert not set(other["CompanyName"]).issuperset(set(demo["firms"]["CompanyName"][:100]))
+    assert 0.08 <= truth["creative_share"] <= 0.12 and 0.05 <= truth["dormant_share"] <= 0.08
