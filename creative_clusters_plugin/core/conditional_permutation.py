@@ -24,10 +24,12 @@ permutation ``r`` with ``c`` neighbours is::
     S_i[r] = Σ_{k<c} X1[r, k] − Σ_{k<c, T[r, k] < i} D[r, k]
 
 For rows whose weights are all equal (binary and row-standardised binary weights — every contiguity,
-distance band and kNN case) the second sum changes only where ``i`` passes a table entry, so sweeping the
-observations in index order needs one cumulative sum over an ``m × R`` block per chunk of ``m``
-observations: O(n R) work in total instead of O(nnz R) gathers, with no ``n × R`` array ever held. Rows
-with unequal weights (inverse distance) use a vectorised direct evaluation, chunk by chunk.
+distance band and kNN case) the second sum changes only where ``i`` passes one of the ``R c`` table
+entries. Sweeping the observations in index order, a chunk of consecutive observations sees only a few
+entries: the permutations they touch are counted through a small cumulative sum, all the others through a
+binary search in one sorted vector. The work is about O(n log R + R c log R) instead of O(nnz R), and no
+``n × R`` array is ever held. Rows with unequal weights (inverse distance) use a vectorised direct
+evaluation, chunk by chunk (O(nnz R) work, O(block) memory).
 
 Ties: a simulated lag within ``1e-11 × scale`` of the observed one counts as a tie (both sides), so
 integer data give exact comparisons however the sums are rounded.
@@ -124,6 +126,10 @@ def conditional_permutation_counts(
     W = sparse.csr_matrix(matrix, dtype=np.float64)
     if W.shape != (n, n):
         raise CreativeClustersError("The weights matrix does not match the number of values.")
+    if np.any(W.diagonal() != 0):
+        raise CreativeClustersError("Conditional permutation needs weights without self-weights (zero diagonal).")
+    if W.nnz and np.any(W.data < 0):
+        raise CreativeClustersError("Spatial weights must not be negative.")
     W.sort_indices()
     x = x - x.mean()
     cards = np.diff(W.indptr)
@@ -170,37 +176,62 @@ def conditional_permutation_counts(
 
 
 def _sweep_equal_weights(rows, c, table, X1, D, observed, scale, n_ge, n_le, advance):
-    """Counts for observations ``rows`` (sorted) that all have ``c`` equally weighted neighbours."""
+    """Counts for observations ``rows`` (sorted) that all have ``c`` equally weighted neighbours.
+
+    ``current[r]`` is the simulated neighbour sum ``Σ_{k<c} X1[r, k] − Σ_{k<c, T[r,k] < i} D[r, k]`` at the
+    first observation ``i`` of a chunk. Inside a chunk only the permutations ``r`` with a table entry in the
+    chunk's index range change; the others are compared for all the chunk's observations at once by a binary
+    search in their sorted values, the few changing ones through a small cumulative sum.
+    """
     R = table.shape[0]
     t = table[:, :c].ravel()
     r = np.repeat(np.arange(R, dtype=np.int64), c)
     d = D[:, :c].ravel()
     order = np.argsort(t, kind="stable")
     t, r, d = t[order], r[order], d[order]
-    total_x1 = X1[:, :c].sum(axis=1)  # Σ_{k<c} X1[r, k]
-    base = np.zeros(R)  # Σ D over entries with t < first observation of the current chunk
+    current = X1[:, :c].sum(axis=1)
     consumed = 0
     tol = _TIE_RTOL * scale * c
-    chunk = max(1, BLOCK_ELEMENTS // R)
-    for lo in range(0, len(rows), chunk):
-        obs = rows[lo : lo + chunk]
-        m = len(obs)
-        upto = int(np.searchsorted(t, obs[0], side="left"))
-        if upto > consumed:
-            base += np.bincount(r[consumed:upto], weights=d[consumed:upto], minlength=R)
+    # a chunk holds few table entries (cheap per observation) but not so few that Python overhead dominates:
+    # about one chunk per 256 observations at least
+    entries_per_chunk = max(32, R // 16, -(-len(t) * 256 // max(len(rows), 1)))
+    max_rows = max(1, BLOCK_ELEMENTS // entries_per_chunk)
+    lo = 0
+    while lo < len(rows):
+        first = rows[lo]
+        upto = int(np.searchsorted(t, first, side="left"))
+        if upto > consumed:  # entries passed since the previous chunk
+            np.subtract.at(current, r[consumed:upto], d[consumed:upto])
             consumed = upto
+        limit = consumed + entries_per_chunk
+        t_limit = t[limit] if limit < len(t) else np.iinfo(np.int64).max
+        hi = int(np.searchsorted(rows, t_limit, side="right"))
+        hi = min(max(hi, lo + 1), lo + max_rows, len(rows))
+        obs = rows[lo:hi]
+        m = len(obs)
         inside = int(np.searchsorted(t, obs[-1], side="left"))
         seg_t, seg_r, seg_d = t[consumed:inside], r[consumed:inside], d[consumed:inside]
-        # entry with index t enters the sum of every observation i > t of this chunk
-        position = np.searchsorted(obs, seg_t, side="right")
-        steps = np.bincount(position * R + seg_r, weights=seg_d, minlength=m * R).reshape(m, R)
-        np.cumsum(steps, axis=0, out=steps)
-        steps += base
-        np.subtract(total_x1, steps, out=steps)  # simulated neighbour sums, (m, R)
-        target = observed[obs][:, None]
-        n_ge[obs] = np.count_nonzero(steps >= target - tol, axis=1)
-        n_le[obs] = np.count_nonzero(steps <= target + tol, axis=1)
+        target = observed[obs]
+        # permutations without an entry in this chunk: one sorted vector serves every observation
+        changing, column = np.unique(seg_r, return_inverse=True)
+        still = np.ones(R, dtype=bool)
+        still[changing] = False
+        static = np.sort(current[still])
+        ge = len(static) - np.searchsorted(static, target - tol, side="left")
+        le = np.searchsorted(static, target + tol, side="right")
+        if len(changing):
+            # entry with index t enters the sum of every observation i > t of this chunk
+            position = np.searchsorted(obs, seg_t, side="right")
+            k = len(changing)
+            steps = np.bincount(position * k + column.ravel(), weights=seg_d, minlength=m * k)
+            steps = np.cumsum(steps.astype(np.float64, copy=False).reshape(m, k), axis=0)
+            sims = current[changing][None, :] - steps
+            ge = ge + np.count_nonzero(sims >= (target - tol)[:, None], axis=1)
+            le = le + np.count_nonzero(sims <= (target + tol)[:, None], axis=1)
+        n_ge[obs] = ge
+        n_le[obs] = le
         advance(m)
+        lo = hi
 
 
 def _direct_general(rows, W, cards, table, X0, X1, observed, scale, n_ge, n_le, advance):

@@ -703,9 +703,9 @@ def detect_corridors(
     keys = sorted(links)
     for link_id, key in enumerate(keys, start=1):
         link = links[key]
-        a, b = link["src"], link["dst"]
+        a, b = key  # from = the lower index; the path runs from a to b
         cost = pairs[key].cost
-        path = link["path"]
+        path = link["path"] if link["src"] == a else link["path"][::-1]
         plen = path_length(path, cell)
         euc = float(geometries[a].distance(geometries[b]))
         effective = max(cost, c_min)

@@ -8,14 +8,16 @@ What is generated (all in EPSG:27700, British National Grid metres)
 --------------------------------------------------------------------
 * ``region`` – a smooth, non-rectangular boundary (about 37 × 28 km) placed in the English Midlands part
   of the grid (south-west corner near E 412000, N 296000).
-* ``areas`` – about 330 ward-like small areas: Voronoi cells of seed points drawn with a density that
+* ``areas`` – 330 ward-like small areas: Voronoi cells of seed points drawn with a density that
   follows population (towns get small wards, the countryside large ones), clipped to the boundary.
+  Creative quarters sit in dense inner-urban fabric: each planted cluster centre gets a small ward
+  with a ring of six small wards around it.
   They tile the region without gaps or overlaps. Fields ``area_id`` ("DM000123"), ``area_name``
   (unique generated names), ``town``.
 * ``postcodes`` – synthetic postcode units in the fictional postcode area "DM" (districts DM1–DM20,
   units such as "DM1 4QT"), each with an integer-metre centroid like OS Code-Point Open.
   Fields ``Postcode, easting, northing, district, post_town, area_id, n_firms``.
-* ``firms`` – about 38,000 Companies House-style live companies placed AT their postcode centroid,
+* ``firms`` – 56,000 Companies House-style live companies placed AT their postcode centroid,
   as registered offices geocoded with Code-Point Open would be. Fields ``CompanyName``,
   ``CompanyNumber`` (fictional prefix "DV" + 6 digits, so it can never equal a real company number),
   ``Postcode``, ``RegAddress.PostTown``, ``CompanyCategory``, ``CompanyStatus`` ("Active"),
@@ -25,18 +27,21 @@ What is generated (all in EPSG:27700, British National Grid metres)
 * ``towns`` – the town and village centres used to build the population surface.
 
 SIC codes follow rough UK register proportions (the embedded :data:`SIC_TABLE`, written for this
-module from general knowledge of the UK SIC 2007 condensed list): about 6 % of background trading
-firms are creative; with the planted clusters and the formation agent about 10–11 % of all firms are
-creative by their first SIC code. About 6.5 % of all firms are dormant/non-trading (99999 / 74990).
+module from general knowledge of the UK SIC 2007 condensed list): about 3.6 % of background trading
+firms are creative; with the planted clusters and the formation agent about 11 % of all firms are
+creative by their first SIC code (the UK register share). About 6.5 % of all firms are dormant/non-trading (99999 / 74990).
 About 0.5 % of firms have no usable first SIC code (NULL, blank or "None Supplied"), and about 0.5 % of
 postcodes are written without the space or in lower case, as happens in the register.
 
 Planted structure (the ground truth, see :func:`write_demo_region`)
 -------------------------------------------------------------------
-* 7 creative clusters in or near towns, each a disc of known centre and radius (350–700 m) holding a
-  known number of creative firms (100–480) with a dominant DCMS sub-sector (50–65 %), the rest mixed.
-* A chain of 4 screen-industry clusters ("chain_order" 0–3) along a straight-ish line of about 19 km
-  between the towns of Kelham and Bramford, for corridor analysis.
+* 7 creative clusters in or near towns, each a disc of known centre and radius (550–800 m) holding a
+  known number of creative firms (380–450, denser towards the centre) with a dominant DCMS sub-sector
+  (50–65 %), the rest in national proportions.
+* A chain of 4 screen-industry clusters (360 firms each, "chain_order" 0–3) along a straight-ish line of
+  about 19 km between the towns of Kelham and Bramford, for corridor analysis.
+* With the default seed, every planted cluster's centre area is a Getis-Ord Gi* hot spot of the creative
+  count (queen contiguity, 95 % after Benjamini–Hochberg) and has a creative LQ above 4.
 * One formation-agent postcode in Ashbridge town centre holding 450 companies (150 of them creative,
   mixed sub-sectors), at least 1.9 km from any planted cluster centre.
 * A background of creative firms everywhere else following the firm density, with no structure.
@@ -74,10 +79,10 @@ ORIGIN = (412000.0, 296000.0)
 SNAPSHOT_DATE = date(2026, 10, 31)
 FIRST_DATE = date(1980, 1, 1)
 
-N_FIRMS_TARGET = 48000
+N_FIRMS_TARGET = 56000
 N_AREAS = 330
 N_BACKGROUND_POSTCODES = 12000
-BACKGROUND_CREATIVE_SHARE = 0.041
+BACKGROUND_CREATIVE_SHARE = 0.036
 DORMANT_SHARE = 0.065
 N_DISTRICTS = 20
 
@@ -256,17 +261,17 @@ RURAL_SHARE = 0.06
 # Planted clusters: name, town, x_km, y_km, radius_m, n creative firms, dominant sub-sector code, share,
 # chain_order (None for the stand-alone clusters).
 CLUSTERS = (
-    ("Dunmere Film Quarter", "Dunmere", 19.7, 15.1, 800, 520, "film", 0.60, None),
-    ("Dunmere Digital Docks", "Dunmere", 16.3, 14.8, 700, 400, "it", 0.65, None),
-    ("Dunmere Northgate Arts", "Dunmere", 18.7, 18.8, 600, 300, "music", 0.60, None),
-    ("Ashbridge Design Yards", "Ashbridge", 29.4, 21.6, 600, 260, "design", 0.55, None),
-    ("Bramford Press Quarter", "Bramford", 33.4, 9.8, 650, 260, "publish", 0.55, None),
-    ("Thornby Craft Village", "Thornby", 8.9, 22.3, 600, 260, "crafts", 0.50, None),
-    ("Wexley Advertising Lane", "Wexley", 22.2, 25.0, 550, 260, "advert", 0.60, None),
-    ("Vale Screen Corridor: Kelham", "Kelham", 10.6, 8.0, 650, 300, "film", 0.60, 0),
-    ("Vale Screen Corridor: Millbrook", "Millbrook", 16.8, 7.6, 600, 260, "film", 0.60, 1),
-    ("Vale Screen Corridor: Stanton Cross", "Stanton Cross", 23.2, 8.5, 600, 260, "film", 0.60, 2),
-    ("Vale Screen Corridor: Bramford West", "Bramford", 29.5, 8.1, 650, 300, "film", 0.60, 3),
+    ("Dunmere Film Quarter", "Dunmere", 19.7, 15.1, 800, 450, "film", 0.60, None),
+    ("Dunmere Digital Docks", "Dunmere", 16.3, 14.8, 700, 420, "it", 0.65, None),
+    ("Dunmere Northgate Arts", "Dunmere", 18.7, 18.8, 600, 400, "music", 0.60, None),
+    ("Ashbridge Design Yards", "Ashbridge", 29.4, 21.6, 600, 400, "design", 0.55, None),
+    ("Bramford Press Quarter", "Bramford", 33.4, 9.8, 650, 400, "publish", 0.55, None),
+    ("Thornby Craft Village", "Thornby", 8.9, 22.3, 600, 380, "crafts", 0.50, None),
+    ("Wexley Advertising Lane", "Wexley", 22.2, 25.0, 550, 380, "advert", 0.60, None),
+    ("Vale Screen Corridor: Kelham", "Kelham", 10.6, 8.0, 650, 360, "film", 0.60, 0),
+    ("Vale Screen Corridor: Millbrook", "Millbrook", 16.8, 7.6, 600, 360, "film", 0.60, 1),
+    ("Vale Screen Corridor: Stanton Cross", "Stanton Cross", 23.2, 8.5, 600, 360, "film", 0.60, 2),
+    ("Vale Screen Corridor: Bramford West", "Bramford", 29.5, 8.1, 650, 360, "film", 0.60, 3),
 )
 FORMATION_AGENT = {"town": "Ashbridge", "x_km": 31.0, "y_km": 21.0, "n_companies": 450, "n_creative": 150}
 
@@ -568,15 +573,17 @@ def generate_demo_region(seed: int = DEFAULT_SEED) -> dict:
     n_uni = int(round(0.15 * N_AREAS))
     chosen = np.concatenate([pop_idx[: 2 * N_AREAS], uni_idx[:n_uni]])
     chosen = chosen[rng.permutation(len(chosen))]
-    # Creative quarters sit in dense inner-urban fabric where wards are small: 4 ward seeds around each
-    # planted cluster centre, so that a cluster spans several small areas (as real clusters do).
+    # Creative quarters sit in dense inner-urban fabric where wards are small: one ward seed at each
+    # planted cluster centre and a ring of six around it, so that a cluster spans a small ward and its
+    # immediate neighbours (as real clusters do) instead of being cut at random by large wards.
     quarter_seeds = []
     for c in CLUSTERS:
         cx, cy = _km(c[2], c[3])
+        quarter_seeds.append((cx + rng.normal(0.0, 0.03 * c[4]), cy + rng.normal(0.0, 0.03 * c[4])))
         start = rng.uniform(0.0, 2.0 * np.pi)
-        for j in range(4):
-            ang = start + j * np.pi / 2.0 + rng.uniform(-0.25, 0.25)
-            r = c[4] * rng.uniform(0.5, 0.7)
+        for j in range(6):
+            ang = start + j * np.pi / 3.0 + rng.uniform(-0.12, 0.12)
+            r = c[4] * rng.uniform(0.62, 0.72)
             quarter_seeds.append((cx + r * np.cos(ang), cy + r * np.sin(ang)))
     seeds = _spaced_sample(np.vstack([np.array(quarter_seeds), candidates[chosen]]), N_AREAS, min_dist=250.0)
     if len(seeds) < 250:
@@ -627,7 +634,7 @@ def generate_demo_region(seed: int = DEFAULT_SEED) -> dict:
     district_tree = cKDTree(district_centres)
 
     # --- postcode units --------------------------------------------------------------------------------
-    bg_xy = np.round(_sample_mixture(rng, N_BACKGROUND_POSTCODES, ring, 0.08, sigma_scale=0.85))
+    bg_xy = np.round(_sample_mixture(rng, N_BACKGROUND_POSTCODES, ring, RURAL_SHARE))
     unit_xy = [bg_xy]
     unit_group = [np.full(len(bg_xy), -1)]  # -1 background, k cluster k, -2 formation agent
     cluster_xy = []
@@ -637,7 +644,7 @@ def generate_demo_region(seed: int = DEFAULT_SEED) -> dict:
         n_units = max(12, c[5] // 5)
         pts = np.empty((0, 2))
         while len(pts) < n_units:
-            r = 0.95 * radius * np.sqrt(rng.uniform(size=n_units))
+            r = 0.95 * radius * rng.uniform(size=n_units) ** 0.7  # denser towards the centre
             a = rng.uniform(0.0, 2.0 * np.pi, n_units)
             cand = np.round(np.column_stack([cx + r * np.cos(a), cy + r * np.sin(a)]))
             ok = (np.hypot(cand[:, 0] - cx, cand[:, 1] - cy) <= radius - 1.0) & _inside(ring, cand)
@@ -696,7 +703,7 @@ def generate_demo_region(seed: int = DEFAULT_SEED) -> dict:
         np.hypot(unit_xy[bg_units, 0][:, None] - town_xy[None, :, 0], unit_xy[bg_units, 1][:, None] - town_xy[None, :, 1]),
         axis=1,
     )
-    w = rng.lognormal(0.0, 1.0, len(bg_units)) * (1.0 + 1.0 * np.exp(-0.5 * (d_centre / 700.0) ** 2))
+    w = rng.lognormal(0.0, 1.0, len(bg_units)) * (1.0 + 0.3 * np.exp(-0.5 * (d_centre / 500.0) ** 2))
     bg_choice = bg_units[rng.choice(len(bg_units), size=n_bg, p=w / w.sum())]
     bg_is_dormant = np.zeros(n_bg, dtype=bool)
     bg_is_dormant[rng.choice(n_bg, size=n_dormant_bg, replace=False)] = True

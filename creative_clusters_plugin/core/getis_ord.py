@@ -118,6 +118,20 @@ def check_sample(x: np.ndarray, cards: np.ndarray, warnings: list, statistic: st
         )
 
 
+def permutation_fdr_warning(permutations: int, tested: int, alpha: float) -> list:
+    """Warn when no pseudo p-value can pass the strictest FDR threshold a lone significant feature faces."""
+    smallest = 2.0 / (permutations + 1)
+    if tested and smallest > alpha / tested:
+        needed = int(np.ceil(2.0 * tested / alpha))
+        return [
+            f"With {permutations:,} permutations the smallest two-sided pseudo p-value is {smallest:.4f}, while the "
+            f"false discovery rate correction over {tested:,} features can ask for p <= {alpha / tested:.2g} at the "
+            f"{100 * (1 - alpha):.0f} % level: confidence levels may be understated. Use about {needed:,} "
+            "permutations, or analytic p-values, for the strongest levels."
+        ]
+    return []
+
+
 def gi_star(
     values,
     weights,
@@ -191,6 +205,8 @@ def gi_star(
         bin_p[islands | undefined] = np.nan
         pseudo_p = bin_p if alternative == "two-sided" else counts.folded_p()
         pseudo_p[islands | undefined] = np.nan
+        if fdr:
+            warnings.extend(permutation_fdr_warning(int(permutations), int(np.isfinite(bin_p).sum()), 0.01))
     gi_bin = confidence_bins(z, bin_p, fdr=fdr)
     check_callback(callback, 1.0)
     return GiStarResult(
@@ -205,4 +221,4 @@ def gi_star(
     )
 
 
-__all__ = ["GiStarResult", "gi_star", "validate_values", "split_weights", "check_sample"]
+__all__ = ["GiStarResult", "check_sample", "gi_star", "permutation_fdr_warning", "split_weights", "validate_values"]

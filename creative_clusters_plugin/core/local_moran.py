@@ -40,7 +40,7 @@ from scipy import sparse
 
 from .conditional_permutation import conditional_permutation_counts
 from .errors import CreativeClustersError, check_callback
-from .getis_ord import check_sample, split_weights, validate_values
+from .getis_ord import check_sample, permutation_fdr_warning, split_weights, validate_values
 from .significance import significant, two_sided_p
 
 QUADRANT_LABELS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
@@ -166,6 +166,8 @@ def local_moran(
         folded[invalid] = np.nan
         pseudo_p = two_sided if alternative == "two-sided" else folded
         decision_p = two_sided
+        if fdr:
+            warnings.extend(permutation_fdr_warning(int(permutations), int(np.isfinite(two_sided).sum()), 0.05))
 
     high = z > 0
     lag_high = lag > 0

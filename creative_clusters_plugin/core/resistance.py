@@ -238,6 +238,22 @@ def _crs_object(crs):
     return CRS.from_user_input(crs)
 
 
+def crs_to_wkt(crs) -> str | None:
+    """WKT of any CRS rasterio understands (None stays None)."""
+    crs = _crs_object(crs)
+    return None if crs is None else crs.to_wkt()
+
+
+def auto_cell_size(raster: "RasterData", crs=None, target_cells: int = 1000) -> float:
+    """A round cell size giving about ``target_cells`` cells along the raster's extent expressed in ``crs``."""
+    from rasterio.warp import transform_bounds
+
+    bounds = raster.bounds()
+    if crs is not None and raster.crs is not None and _crs_object(crs) != _crs_object(raster.crs):
+        bounds = transform_bounds(_crs_object(raster.crs), _crs_object(crs), *bounds, densify_pts=21)
+    return nice_cell_size(max(bounds[2] - bounds[0], bounds[3] - bounds[1]), target_cells)
+
+
 def is_geographic(crs) -> bool:
     """True for a geographic (degrees) CRS."""
     crs = _crs_object(crs)

@@ -662,7 +662,8 @@ def contiguity_weights(geometries, rook: bool = False, snap_tolerance: float = 0
         la, lb = loc, loc[rings.next_vertex]
         proper = la != lb
         edge_key = np.minimum(la, lb)[proper] * (int(loc.max()) + 1) + np.maximum(la, lb)[proper]
-        ei, ej = _shared_label_pairs(edge_key, rings.owner[proper], n)
+        edge_label = np.unique(edge_key, return_inverse=True)[1].ravel()  # dense ids: no int64 overflow later
+        ei, ej = _shared_label_pairs(edge_label, rings.owner[proper], n)
         # queen pairs not yet rook: rook when their common boundary is long enough
         pi, pj = _subtract_pairs(qi, qj, ei, ej, n)
         if len(pi):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from qgis.core import QgsMapLayerProxyModel, QgsProject, QgsStyle, QgsSymbolLayerUtils
 from qgis.gui import QgsDockWidget, QgsFieldComboBox, QgsMapLayerComboBox
-from qgis.PyQt.QtCore import QSize, Qt
+from qgis.PyQt.QtCore import QSize
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import (
     QCheckBox,
@@ -45,6 +45,7 @@ class StyleDock(QgsDockWidget):
         self.setObjectName("CreativeClustersStyleDock")
         self.iface = iface
         self._snapshots = {}  # layer id -> QgsMapLayerStyle before the dock first changed it
+        self._shown_layer_id = None
         self._build_ui()
         project = QgsProject.instance()
         project.layersWillBeRemoved.connect(self._forget_layers)
@@ -123,6 +124,10 @@ class StyleDock(QgsDockWidget):
             self.setWindowIcon(QIcon(str(icon)))
 
         self.layer_combo.layerChanged.connect(self._on_layer_changed)
+        # QgsMapLayerComboBox picks a layer by itself when layers arrive without always saying so
+        model = self.layer_combo.model()
+        for signal in (model.rowsInserted, model.rowsRemoved, model.modelReset):
+            signal.connect(self._sync_layer)
         self.style_combo.currentIndexChanged.connect(self._on_style_changed)
         self.method_combo.currentIndexChanged.connect(self._update_option_visibility)
         self.apply_button.clicked.connect(self.apply)
@@ -194,7 +199,15 @@ class StyleDock(QgsDockWidget):
             self.transparency_spin.setValue(int(transparent_percent))
 
     # --- reactions --------------------------------------------------------------------------------------
+    def _sync_layer(self, *_):
+        layer = self.layer_combo.currentLayer()
+        if (layer.id() if layer is not None else None) != self._shown_layer_id:
+            self._on_layer_changed(layer)
+
     def _on_layer_changed(self, layer):
+        self._shown_layer_id = layer.id() if layer is not None else None
+        if self.message_label.text():
+            self.message_label.clear()
         self.style_combo.blockSignals(True)
         self.style_combo.clear()
         if layer is None:

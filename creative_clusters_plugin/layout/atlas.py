@@ -37,6 +37,7 @@ from qgis.core import (
     QgsFeature,
     QgsFeatureRequest,
     QgsField,
+    QgsCentroidFillSymbolLayer,
     QgsFillSymbol,
     QgsGeometry,
     QgsLayerTreeLayer,
@@ -102,7 +103,7 @@ class AtlasSettings:
     name_expression: str = ""  # page titles; empty: guessed from the fields
     attribution: str = DEFAULT_ATTRIBUTION
     template: str | os.PathLike | None = None  # a .qpt; None: the shipped one for the page size
-    margin: float = 0.15  # atlas margin around polygons / lines (fraction of the feature's extent)
+    margin: float = 0.25  # atlas margin around polygons / lines (fraction of the feature's extent)
     point_buffer: float | None = None  # map half-width around a point feature (map units); None: automatic
     cover: bool = True
     overview: bool = True
@@ -294,6 +295,8 @@ def check_output_path(path) -> Path:
     if path is None or str(path).strip() == "":
         raise CreativeClustersError("Choose an output PDF file.")
     path = Path(str(path)).expanduser()
+    if path.is_dir():
+        raise CreativeClustersError(f"The output {path} is a folder: give a PDF file name.")
     if path.suffix.lower() != ".pdf":
         path = path.with_name(path.name + ".pdf")
     if path.is_dir():
@@ -393,7 +396,13 @@ def _helper_symbols(gtype, mode):
         symbol.setOpacity(0.6 if mode == "current" else 1.0)
         return symbol
     if mode == "inset":
-        return QgsFillSymbol.createSimple({"color": "#e31a1c", "outline_color": "#e31a1c", "outline_width": "0.3"})
+        # a small area disappears on the study-area inset: add a marker on its centroid
+        symbol = QgsFillSymbol.createSimple({"color": "#e31a1c", "outline_color": "#e31a1c", "outline_width": "0.3"})
+        centroid = QgsCentroidFillSymbolLayer()
+        centroid.setSubSymbol(QgsMarkerSymbol.createSimple(
+            {"name": "circle", "color": "#e31a1c", "outline_color": "#ffffff", "outline_width": "0.4", "size": "2.8"}))
+        symbol.appendSymbolLayer(centroid)
+        return symbol
     return QgsFillSymbol.createSimple({"color": "0,0,0,0", "outline_color": "#1a1a1a", "outline_style": "solid",
                                         "outline_width": "0.8" if mode == "current" else "0.25"})
 
@@ -482,6 +491,22 @@ def _style_xml(helper, renderer, labeling=None) -> str:
     return style.xmlData()
 
 
+def _neutral_style_xml(layer) -> str:
+    """Style XML drawing ``layer`` as light grey context, made on a clone so the user's layer is untouched."""
+    from qgis.core import QgsSingleSymbolRenderer
+
+    clone = layer.clone()
+    try:
+        clone.setRenderer(QgsSingleSymbolRenderer(QgsFillSymbol.createSimple(
+            {"color": "#e9e9e6", "outline_color": "#bdbdbd", "outline_width": "0.1"})))
+        clone.setLabelsEnabled(False)
+        style = QgsMapLayerStyle()
+        style.readFromLayer(clone)
+        return style.xmlData()
+    finally:
+        del clone
+
+
 # --- building the layout ---------------------------------------------------------------------------------
 def template_path(settings: AtlasSettings) -> Path:
     if settings.template:
@@ -503,8 +528,11 @@ def load_template(project, settings: AtlasSettings) -> QgsPrintLayout:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise CreativeClustersError(f"Cannot read the layout template {path}: {error}") from error
-    if not document.setContent(text):
-        raise CreativeClustersError(f"The layout template {path} is not a valid .qpt (XML) file.")
+    parsed = document.setContent(text)  # PyQt returns (ok, message, line, column)
+    ok = parsed[0] if isinstance(parsed, tuple) else bool(parsed)
+    if not ok:
+        where = f" (line {parsed[2]}: {parsed[1]})" if isinstance(parsed, tuple) and len(parsed) >= 3 else ""
+        raise CreativeClustersError(f"The layout template {path} is not a valid .qpt (XML) file{where}.")
     _, ok = layout.loadFromTemplate(document, QgsReadWriteContext(), True)
     if not ok:
         raise CreativeClustersError(f"QGIS could not load the layout template {path}.")
@@ -538,7 +566,7 @@ def _set_legend_layers(legend, layers):
     # a wide legend far too short for one entry per line (about 4 mm each) gets a second column; the legend
     # is filtered by the map content, so most pages show fewer entries than all the layers' classes
     lines = max(int((legend.rect().height() - 8.0) / 4.2), 1)
-    legend.setColumnCount(2 if entries > 1.5 * lines and legend.rect().width() >= 75.0 else 1)
+    legend.setColumnCount(2 if entries > 1.5 * lines and legend.rect().width() >= 110.0 else 1)
     legend.setSplitLayer(True)
     legend.setEqualColumnWidth(True)
     legend.updateLegend()
@@ -662,9 +690,15 @@ def build_atlas(coverage, settings: AtlasSettings | None = None, project=None) -
     if inset is not None:
         inset.setCrs(crs)
         inset.setAtlasDriven(False)
-        inset.setLayers([helper, coverage])
+        # context: the other polygon layers shown, drawn light grey under the coverage
+        context = [lyr for lyr in layers if lyr is not coverage and lyr.type() == QgsMapLayer.VectorLayer
+                   and QgsWkbTypes.geometryType(lyr.wkbType()) == QgsWkbTypes.PolygonGeometry][:3]
+        inset.setLayers([helper, coverage, *context])
         inset.setKeepLayerSet(True)
-        inset.setLayerStyleOverrides({helper.id(): _style_xml(helper, _rule_renderer(gtype, "inset", '"cc_fid" = @atlas_featureid'))})
+        overrides = {helper.id(): _style_xml(helper, _rule_renderer(gtype, "inset", '"cc_fid" = @atlas_featureid'))}
+        for layer in context:
+            overrides[layer.id()] = _neutral_style_xml(layer)
+        inset.setLayerStyleOverrides(overrides)
         inset.setKeepLayerStyles(True)
         inset.zoomToExtent(extent)
         overview = inset.overview()

@@ -20,7 +20,6 @@ from qgis.core import (
     QgsLayoutItemPage,
     QgsLayoutItemPicture,
     QgsLayoutItemScaleBar,
-    QgsLayoutMeasurement,
     QgsLayoutPoint,
     QgsLayoutSize,
     QgsLegendStyle,
@@ -115,7 +114,7 @@ def build_hotspot_layout(layer, title="Creative hot spots", subtitle="", attribu
     _label(layout, title, m, m * 0.7, W - 2 * m, 12 * k, 18 * k, True, ACCENT, item_id="cc_title")
     if subtitle:
         _label(layout, subtitle, m, m * 0.7 + 12 * k, W - 2 * m, 7 * k, 9.5 * k, colour=TEXT_MUTED, item_id="cc_subtitle")
-    top = m + 20 * k
+    top = m + (20 if subtitle else 14) * k
     footer = 16 * k
     side = 0.27 * W if landscape else 0.0
     map_w = W - 2 * m - (side + 0.6 * m if landscape else 0)

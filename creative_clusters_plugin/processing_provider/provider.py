@@ -22,6 +22,7 @@ ALGORITHM_MODULES = (
     "corridors",
     "growth_potential",
     "export_atlas",
+    "export_hotspot_map",
 )
 
 

@@ -66,7 +66,8 @@ def _is_vector(layer):
 
 
 def _raster_mentions_density(layer):
-    texts = [layer.name(), layer.source(), getattr(layer, "abstract", lambda: "")()]
+    # the file name, not the whole path: a folder called "density" says nothing about this raster
+    texts = [layer.name(), Path(layer.source().split("|")[0]).name, getattr(layer, "abstract", lambda: "")()]
     try:
         texts.append(layer.dataProvider().generateBandName(1))
         texts.append(layer.dataProvider().bandDescription(1) if hasattr(layer.dataProvider(), "bandDescription") else "")

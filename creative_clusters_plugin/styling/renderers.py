@@ -18,7 +18,6 @@ from qgis.core import (
     QgsColorBrewerColorRamp,
     QgsColorRampShader,
     QgsFillSymbol,
-    QgsGradientColorRamp,
     QgsGraduatedSymbolRenderer,
     QgsLineSymbol,
     QgsMarkerSymbol,

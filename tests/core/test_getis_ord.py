@@ -204,15 +204,20 @@ def brute_force_counts(x, matrix, permutations, seed):
     return ge, le
 
 
-@pytest.mark.parametrize("case", ["lattice", "inverse_distance", "knn_with_islands"])
+@pytest.mark.parametrize("case", ["lattice", "inverse_distance", "knn_with_islands", "tiny"])
 def test_fast_engine_equals_brute_force(case):
     rng = np.random.default_rng(11)
+    permutations = 199
     if case == "lattice":  # equal weights, cardinalities 3, 5, 8
         w = contiguity_weights(lattice(12, 12)).matrix
         n = 144
     elif case == "inverse_distance":  # unequal weights
         n = 150
         w = inverse_distance_weights(rng.uniform(0, 1000, (n, 2)), threshold=250).matrix
+    elif case == "tiny":  # few table entries: most observations see no entry between them
+        n = 12
+        w = contiguity_weights(lattice(3, 4)).matrix
+        permutations = 3
     else:  # asymmetric kNN plus rows emptied to make islands
         n = 130
         w = knn_weights(rng.uniform(0, 1000, (n, 2)), 4).matrix.tolil()
@@ -221,8 +226,8 @@ def test_fast_engine_equals_brute_force(case):
         w = w.tocsr()
         w.eliminate_zeros()
     x = rng.gamma(2, 2, n)
-    counts = conditional_permutation_counts(x, w, 199, seed=3)
-    ge, le = brute_force_counts(x, w, 199, 3)
+    counts = conditional_permutation_counts(x, w, permutations, seed=3)
+    ge, le = brute_force_counts(x, w, permutations, 3)
     np.testing.assert_array_equal(counts.n_ge, ge)
     np.testing.assert_array_equal(counts.n_le, le)
 
@@ -330,3 +335,14 @@ def test_inputs_are_never_modified():
     gi_star(x, w, permutations=49, seed=1, fdr=True)
     np.testing.assert_array_equal(x, x_before)
     assert (w.matrix != matrix_before).nnz == 0
+
+
+def test_fdr_with_too_few_permutations_warns():
+    """With R = 99 the smallest two-sided pseudo p is 0.02: FDR at 99 % over 100 features can never pass."""
+    w = contiguity_weights(lattice(10, 10))
+    x = planted_surface(10, 10)
+    few = gi_star(x, w, permutations=99, seed=1, fdr=True)
+    assert any("permutations" in m and "understated" in m for m in few.warnings)
+    enough = gi_star(x, w, permutations=99, seed=1, fdr=False)
+    assert not any("understated" in m for m in enough.warnings)
+    assert np.all(np.abs(few.gi_bin) < 3)

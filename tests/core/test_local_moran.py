@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy import sparse
-from shapely.geometry import box
 
 from creative_clusters_plugin.core.errors import CancelledError, CreativeClustersError
 from creative_clusters_plugin.core.local_moran import QUADRANT_LABELS, local_moran

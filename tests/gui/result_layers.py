@@ -44,7 +44,7 @@ def areas_layer(n_side=6, cell=1000.0, origin=(430000.0, 387000.0), name="areas_
     """An ``n_side`` × ``n_side`` grid of ward-like squares with LQ, Gi* and local Moran fields."""
     from qgis.core import QgsGeometry, QgsRectangle
 
-    fields = [("area_id", "string"), ("area_name", "string"), ("n_all", "integer"), ("n_creative", "integer")]
+    fields = [("area_id", "string"), ("area_name", "string(1000)"), ("n_all", "integer"), ("n_creative", "integer")]
     fields += [(f"n_{code}", "integer") for code in SUBSECTOR_CODES]
     fields += [("lq_creative", "double"), ("lq_creative_lo", "double"), ("lq_creative_hi", "double"),
                ("GiZScore", "double"), ("GiPValue", "double"), ("NNeighbors", "integer"), ("Gi_Bin", "integer"),

@@ -1,0 +1,305 @@
+"""creativeclusters:hotspots — Getis-Ord Gi* hot spot analysis (thin adapter over core.getis_ord).
+
+Also home of :class:`LocalStatisticAlgorithm`, the shared plumbing of the local-statistics algorithms
+(input and weights parameters, NULL handling, weights construction, log summary), reused by
+``local_moran``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingException,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFeatureSink,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterField,
+    QgsProcessingParameterNumber,
+    QgsWkbTypes,
+)
+
+from ...core.getis_ord import gi_star
+from ...core.weights import WEIGHTS_LABELS, WeightsKind, build_weights
+from ..base_algorithm import CreativeClustersAlgorithm, field
+
+WEIGHTS_HELP = """<li><b>Spatial weights</b> (WEIGHTS) — who is a neighbour of whom:
+<ol start="0">
+<li><i>Queen contiguity</i>: polygons sharing an edge or a corner (polygons only);</li>
+<li><i>Rook contiguity</i>: polygons sharing a stretch of edge (polygons only);</li>
+<li><i>Fixed distance band</i> (default): features within DISTANCE of each other (polygons by a point on their surface);</li>
+<li><i>K nearest neighbours</i>: the K closest features (coincident features are neighbours at distance 0);</li>
+<li><i>Inverse distance</i>: every feature weighted by 1/distance<sup>POWER</sup> (distances under 1 m count as 1 m), only within DISTANCE when it is above 0. Without a cut-off every pair is linked, which is refused above 4,000 features.</li>
+</ol></li>
+<li><b>Distance band / cut-off</b> (DISTANCE, metres, default 0): for the fixed band, 0 means the smallest distance that gives every feature at least one neighbour (reported in the log); for inverse distance, 0 means no cut-off.</li>
+<li><b>Number of neighbours</b> (K, default 8) for K nearest neighbours.</li>
+<li><b>Inverse distance power</b> (POWER, advanced, 1 or 2, default 1).</li>
+<li><b>Snap tolerance</b> (SNAP_TOLERANCE, advanced, metres, default 1): polygons closer than this count as touching, so tiny gaps and slivers between boundaries do not break contiguity; 0 = exact topology. Rook neighbours must share more than 4 × the tolerance of boundary.</li>"""
+
+INPUT_HELP = """<p>Distances are measured in the layer's projected CRS (metres for British National Grid). A layer in a geographic CRS (degrees) is projected to British National Grid — or the UTM zone of its centre outside Great Britain — with a warning; outputs keep the input CRS. Features without geometry are left out and counted. Features whose analysis field is NULL (or not a number) are <b>left out of the analysis</b> — they are not neighbours of anyone — are counted in the log and get NULL results. Invalid polygons are repaired for the analysis only; the input layer is never modified.</p>"""
+
+
+class LocalStatisticAlgorithm(CreativeClustersAlgorithm):
+    """Shared parameters and input handling of the local spatial statistics (Gi*, local Moran's I)."""
+
+    GROUP = "2 · Specialisation and hot spots"
+    GROUP_ID = "hotspots"
+
+    INPUT = "INPUT"
+    FIELD = "FIELD"
+    WEIGHTS = "WEIGHTS"
+    DISTANCE = "DISTANCE"
+    K = "K"
+    POWER = "POWER"
+    SNAP_TOLERANCE = "SNAP_TOLERANCE"
+    PERMUTATIONS = "PERMUTATIONS"
+    SEED = "SEED"
+    FDR = "FDR"
+    OUTPUT = "OUTPUT"
+
+    DEFAULT_WEIGHTS = int(WeightsKind.DISTANCE_BAND)
+    DEFAULT_PERMUTATIONS = 0
+    MAX_PERMUTATIONS = 99_999
+
+    # --- parameters -------------------------------------------------------------------------------
+    def add_input_parameters(self, field_label):
+        self.addParameter(
+            QgsProcessingParameterFeatureSource(
+                self.INPUT, self.tr("Input features (polygons or points)"),
+                [QgsProcessing.TypeVectorPolygon, QgsProcessing.TypeVectorPoint],
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterField(
+                self.FIELD, self.tr(field_label), parentLayerParameterName=self.INPUT,
+                type=QgsProcessingParameterField.Numeric,
+            )
+        )
+
+    def add_weights_parameters(self):
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                self.WEIGHTS, self.tr("Spatial weights"), options=[self.tr(label) for label in WEIGHTS_LABELS],
+                defaultValue=self.DEFAULT_WEIGHTS,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                self.DISTANCE, self.tr("Distance band or cut-off in metres (0 = automatic / none)"),
+                QgsProcessingParameterNumber.Double, defaultValue=0.0, minValue=0.0,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                self.K, self.tr("Number of neighbours (k nearest neighbours)"), QgsProcessingParameterNumber.Integer,
+                defaultValue=8, minValue=1, maxValue=1000,
+            )
+        )
+
+    def add_inference_parameters(self):
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                self.PERMUTATIONS, self.tr("Permutations for pseudo p-values (0 = analytic only)"),
+                QgsProcessingParameterNumber.Integer, defaultValue=self.DEFAULT_PERMUTATIONS, minValue=0,
+                maxValue=self.MAX_PERMUTATIONS,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterNumber(
+                self.SEED, self.tr("Random seed (same seed, same result)"), QgsProcessingParameterNumber.Integer,
+                defaultValue=1, minValue=0,
+            )
+        )
+        self.addParameter(
+            QgsProcessingParameterBoolean(
+                self.FDR, self.tr("Apply false discovery rate (FDR) correction"), defaultValue=False
+            )
+        )
+
+    def add_advanced_weights_parameters(self):
+        power = QgsProcessingParameterNumber(
+            self.POWER, self.tr("Inverse distance power (1 or 2)"), QgsProcessingParameterNumber.Integer,
+            defaultValue=1, minValue=1, maxValue=2,
+        )
+        snap = QgsProcessingParameterNumber(
+            self.SNAP_TOLERANCE, self.tr("Contiguity snap tolerance in metres (gaps and slivers)"),
+            QgsProcessingParameterNumber.Double, defaultValue=1.0, minValue=0.0,
+        )
+        for parameter in (power, snap):
+            parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
+            self.addParameter(parameter)
+
+    # --- running ----------------------------------------------------------------------------------
+    def read_input(self, parameters, context, feedback):
+        """Read the source, the analysis values and the weights of the features that have a value.
+
+        Returns ``(table, keep, values, weights, options)`` where ``keep`` marks the features analysed.
+        """
+        source = self.parameterAsSource(parameters, self.INPUT, context)
+        if source is None:
+            raise QgsProcessingException(self.invalidSourceError(parameters, self.INPUT))
+        field_name = self.parameterAsFields(parameters, self.FIELD, context)[0]
+        kind = WeightsKind(self.parameterAsEnum(parameters, self.WEIGHTS, context))
+        distance = self.parameterAsDouble(parameters, self.DISTANCE, context)
+        k = self.parameterAsInt(parameters, self.K, context)
+        power = self.parameterAsInt(parameters, self.POWER, context) if self.POWER in parameters else 1
+        snap = (
+            self.parameterAsDouble(parameters, self.SNAP_TOLERANCE, context)
+            if self.SNAP_TOLERANCE in parameters and parameters[self.SNAP_TOLERANCE] is not None
+            else 1.0
+        )
+        contiguity = kind in (WeightsKind.QUEEN, WeightsKind.ROOK)
+        if contiguity and QgsWkbTypes.geometryType(source.wkbType()) != QgsWkbTypes.PolygonGeometry:
+            raise QgsProcessingException(
+                f"{WEIGHTS_LABELS[kind]} needs polygons, but the input layer holds "
+                f"{QgsWkbTypes.geometryDisplayString(QgsWkbTypes.geometryType(source.wkbType())).lower()}s. "
+                "Choose a fixed distance band, k nearest neighbours or inverse distance for points."
+            )
+        table = self.read_table(source, feedback, fields=[field_name], with_geometry=contiguity, progress_range=(0, 15))
+        if len(table) == 0:
+            raise QgsProcessingException("The input layer has no features with a geometry.")
+        values = pd.to_numeric(table.frame[field_name], errors="coerce").to_numpy(dtype=float)
+        keep = np.isfinite(values)
+        dropped = int((~keep).sum())
+        if dropped:
+            feedback.pushWarning(
+                f"{dropped} feature(s) have a NULL or non-numeric '{field_name}': they are left out of the analysis "
+                "(not neighbours of anyone) and get NULL results."
+            )
+        if keep.sum() < 3:
+            raise QgsProcessingException(
+                f"Only {int(keep.sum())} feature(s) have a value in '{field_name}': at least 3 are needed."
+            )
+        self.check_cancel(feedback)
+        kept = np.flatnonzero(keep)
+        feedback.pushInfo(f"Building spatial weights: {WEIGHTS_LABELS[kind]} on {len(kept):,} features…")
+        weights = build_weights(
+            kind,
+            xy=table.xy[kept],
+            geometries=[table.wkb[i] for i in kept] if contiguity else None,
+            distance=distance,
+            k=k,
+            power=power,
+            snap_tolerance=snap,
+            callback=self.progress_callback(feedback, 15, 25),
+        )
+        for message in weights.warnings:
+            if "no neighbour" in message:
+                continue  # islands are reported by the statistic itself
+            if message.startswith("k ="):
+                feedback.pushWarning(message)
+            else:
+                feedback.pushInfo(message)
+        cards = weights.cardinalities
+        feedback.pushInfo(
+            f"Neighbours per feature: min {cards.min()}, mean {cards.mean():.1f}, max {cards.max()}; "
+            f"{int((cards < 8).sum()):,} feature(s) have fewer than 8."
+        )
+        options = {"kind": kind, "field": field_name, "source": source}
+        return table, keep, values[keep], weights, options
+
+    def inference_options(self, parameters, context):
+        permutations = self.parameterAsInt(parameters, self.PERMUTATIONS, context)
+        seed = self.parameterAsInt(parameters, self.SEED, context)
+        fdr = self.parameterAsBoolean(parameters, self.FDR, context)
+        return permutations, seed, fdr
+
+    @staticmethod
+    def expand(keep, values, fill=np.nan, dtype=object):
+        """Full-length column (one entry per input feature) from values of the analysed features."""
+        out = np.full(len(keep), fill, dtype=dtype)
+        out[keep] = values
+        return out
+
+
+class HotSpots(LocalStatisticAlgorithm):
+    ALGORITHM_ID = "hotspots"
+    DISPLAY_NAME = "Hot spot analysis (Getis-Ord Gi*)"
+    TAGS = "getis,ord,gi*,gistar,hot spot,cold spot,cluster,fdr,permutation,arcgis"
+    DEFAULT_PERMUTATIONS = 0
+    HELP = (
+        """<p>Finds statistically significant <b>hot spots</b> (high values surrounded by high values) and <b>cold spots</b> with the Getis-Ord Gi* statistic — the general Ord &amp; Getis (1995) form that ArcGIS Pro's <i>Hot Spot Analysis</i> uses:</p>
+<p>Gi* = (Σ<sub>j</sub> w<sub>ij</sub> x<sub>j</sub> − x̄ Σ<sub>j</sub> w<sub>ij</sub>) / (S √((n Σ<sub>j</sub> w<sub>ij</sub>² − (Σ<sub>j</sub> w<sub>ij</sub>)²)/(n − 1)))</p>
+<p>with the feature itself included (w<sub>ii</sub> = 1), x̄ the mean and S the population standard deviation of the field. Gi* is a z-score; it does not change if the weights are row-standardised and accepts any non-negative weights (binary or inverse distance). With binary weights it equals PySAL esda's <code>G_Local(star=True, transform="B")</code>.</p>
+<h3>Parameters</h3>
+<ul>
+<li><b>Input features</b> (INPUT): polygons (e.g. the areas output of <i>Location quotients by area</i>) or points.</li>
+<li><b>Analysis field</b> (FIELD): a numeric field — counts, rates, LQs. Negative values are allowed.</li>
+"""
+        + WEIGHTS_HELP
+        + """
+<li><b>Apply false discovery rate correction</b> (FDR, default no): the Benjamini–Hochberg procedure is applied separately at 0.10, 0.05 and 0.01 to decide the confidence bins, as ArcGIS does; z-scores and p-values are not changed.</li>
+<li><b>Permutations</b> (PERMUTATIONS, default 0 = analytic normal inference only): with R &gt; 0 a conditional permutation test is run as well — the value of each feature is held fixed and its neighbours are drawn without replacement from the other n − 1 values, R times — and the confidence bins use its two-sided pseudo p-value, min(1, 2 (M + 1)/(R + 1)), M being the number of permutations at least as extreme as the observed value on its side. The test holds each feature's own value fixed, so it asks whether its <i>neighbours</i> are unusually high or low: a single high feature among ordinary ones can have a large GiZScore but a modest pseudo p-value. With FDR, the smallest attainable pseudo p-value (2/(R + 1)) may be too large for the strictest levels: the log says so and suggests how many permutations to use. Memory stays proportional to the number of features and links.</li>
+<li><b>Random seed</b> (SEED, default 1): the same seed gives the same pseudo p-values.</li>
+</ul>
+<h3>Output</h3>
+<p>The input features with their fields plus:</p>
+<ul>
+<li><b>GiZScore</b>: Gi* (a z-score; positive = hot);</li>
+<li><b>GiPValue</b>: two-sided p-value from the normal distribution;</li>
+<li><b>NNeighbors</b>: number of neighbours (the feature itself not counted);</li>
+<li><b>Gi_Bin</b>: −3 … 3 = cold/hot spot at 99, 95, 90 % confidence, 0 not significant;</li>
+<li><b>GiPseudoP</b> (only when PERMUTATIONS &gt; 0): two-sided permutation pseudo p-value.</li>
+</ul>
+<p>The output loads styled blue – white – red by Gi_Bin.</p>
+<h3>Bad input</h3>
+<p>Fewer than 3 features with a value: error. Fewer than 30: warning (results unreliable). All values equal: error. Features with no neighbour (islands): NULL results and a warning; if no feature has a neighbour: error. Contiguity weights on points: error. Coincident points are neighbours at distance 0.</p>
+"""
+        + INPUT_HELP
+        + """<p>References: Getis &amp; Ord (1992) <i>Geographical Analysis</i> 24(3); Ord &amp; Getis (1995) <i>Geographical Analysis</i> 27(4); Benjamini &amp; Hochberg (1995); Anselin (1995) for conditional permutation; ArcGIS Pro "How Hot Spot Analysis (Getis-Ord Gi*) works".</p>"""
+    )
+
+    def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
+        self.add_input_parameters("Analysis field")
+        self.add_weights_parameters()
+        self.add_inference_parameters()
+        self.add_advanced_weights_parameters()
+        self.addParameter(QgsProcessingParameterFeatureSink(self.OUTPUT, self.tr("Hot spots (Gi*)")))
+
+    def run(self, parameters, context, feedback):
+        permutations, seed, fdr = self.inference_options(parameters, context)
+        table, keep, values, weights, options = self.read_input(parameters, context, feedback)
+        feedback.pushInfo(
+            f"Gi* on '{options['field']}' for {len(values):,} features"
+            + (f", {permutations:,} permutations (seed {seed})" if permutations else ", analytic inference")
+            + (", FDR correction" if fdr else "")
+            + "."
+        )
+        result = gi_star(
+            values, weights, permutations=permutations, seed=seed, fdr=fdr,
+            callback=self.progress_callback(feedback, 25, 90),
+        )
+        for message in result.warnings:
+            feedback.pushWarning(message)
+        self.check_cancel(feedback)
+        defined = np.isfinite(result.z)
+        gi_bin = np.where(defined, result.gi_bin.astype(object), None)
+        columns = {
+            "GiZScore": self.expand(keep, result.z),
+            "GiPValue": self.expand(keep, result.p),
+            "NNeighbors": self.expand(keep, result.n_neighbors.astype(object), fill=None),
+            "Gi_Bin": self.expand(keep, gi_bin, fill=None),
+        }
+        fields = [field("GiZScore", "double"), field("GiPValue", "double"), field("NNeighbors", "int"), field("Gi_Bin", "int")]
+        if result.pseudo_p is not None:
+            columns["GiPseudoP"] = self.expand(keep, result.pseudo_p)
+            fields.append(field("GiPseudoP", "double"))
+        counts = {b: int(np.count_nonzero(result.gi_bin[defined] == b)) for b in (3, 2, 1, -1, -2, -3)}
+        feedback.pushInfo(
+            "Hot spots (99/95/90 %): {} / {} / {}; cold spots: {} / {} / {}; not significant: {}.".format(
+                counts[3], counts[2], counts[1], counts[-3], counts[-2], counts[-1],
+                int(defined.sum()) - sum(counts.values()),
+            )
+        )
+        dest_id = self.write_table(
+            parameters, self.OUTPUT, context, feedback, table, pd.DataFrame(columns), fields, progress_range=(90, 100)
+        )
+        self.style_output_on_load(context, dest_id, "gi_bin")
+        return {self.OUTPUT: dest_id}
+
+
+ALGORITHM = HotSpots
