@@ -1,7 +1,9 @@
 """Benchmark: the corridor pipeline for 50 clusters on a 2,000 × 2,000 resistance raster, against
 50 × one full scikit-image MCP_Geometric cost surface on the same raster (and GRASS r.cost when installed).
 
-    /work/main/.venv/bin/python benchmarks/bench_corridors.py [--full] [--size 2000] [--clusters 50]
+    /usr/bin/python3 benchmarks/bench_corridors.py [--quick] [--full] [--size 2000] [--clusters 50]
+
+``--quick`` (for benchmarks/run_all.py, well under 60 s): 20 clusters on an 800 × 800 raster, 3 MCP surfaces.
 
 Each measurement runs in its own subprocess so that its peak memory (max RSS) is its own. By default five
 MCP_Geometric full surfaces are timed and the median is multiplied by the number of clusters (printed as
@@ -120,10 +122,10 @@ def grass_rcost(size, n_clusters):
         script = folder / "run.sh"
         script.write_text(
             "set -e\n"
-            f"r.in.gdal -q input={path} output=res\n"
+            f"r.in.gdal --quiet input={path} output=res\n"
             "g.region raster=res\n"
             "start=$(date +%s.%N)\n"
-            f"r.cost -q input=res output=acc start_coordinates={x},{y} --overwrite\n"
+            f"r.cost --quiet input=res output=acc start_coordinates={x},{y} --overwrite\n"
             "end=$(date +%s.%N)\n"
             'echo "RCOST $start $end"\n'
         )
@@ -140,19 +142,24 @@ def grass_rcost(size, n_clusters):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--size", type=int, default=2000)
-    parser.add_argument("--clusters", type=int, default=50)
+    parser.add_argument("--size", type=int, default=None, help="raster side in cells (default 2000; 800 with --quick)")
+    parser.add_argument("--clusters", type=int, default=None, help="number of clusters (default 50; 20 with --quick)")
+    parser.add_argument("--quick", action="store_true", help="a smaller case that runs in well under 60 s")
     parser.add_argument("--full", action="store_true", help="time every MCP surface instead of extrapolating from 5")
     parser.add_argument("--repeats", type=int, default=0)
     parser.add_argument("--child", choices=["corridors", "mcp"])
     args = parser.parse_args()
+    if args.size is None:
+        args.size = 800 if args.quick else 2000
+    if args.clusters is None:
+        args.clusters = 20 if args.quick else 50
     if args.child:
         child(args.child, args.size, args.clusters, args.repeats)
         return
     size, n = args.size, args.clusters
     print(f"Corridor benchmark: {n} clusters on a {size:,} × {size:,} resistance raster ({size * size / 1e6:.0f} M cells, {CELL:g} m)")
     ours = run_child("corridors", size, n)
-    repeats = n if args.full else min(5, n)
+    repeats = n if args.full else min(3 if args.quick else 5, n)
     mcp = run_child("mcp", size, n, repeats)
     per_surface = statistics.median(mcp["times"])
     mcp_total = per_surface * n if not args.full else sum(mcp["times"])

@@ -1,6 +1,7 @@
 """The plugin object QGIS creates through :func:`classFactory`."""
 
-from qgis.core import QgsApplication
+from qgis.PyQt import sip
+from qgis.core import Qgis, QgsApplication, QgsMessageLog
 
 
 class CreativeClustersPlugin:
@@ -19,9 +20,19 @@ class CreativeClustersPlugin:
     def initProcessing(self):  # noqa: N802 - QGIS API
         from .processing_provider.provider import CreativeClustersProvider
 
-        if self.provider is None:
-            self.provider = CreativeClustersProvider()
-            QgsApplication.processingRegistry().addProvider(self.provider)
+        if self.provider is not None:
+            return
+        registry = QgsApplication.processingRegistry()
+        if registry.providerById(CreativeClustersProvider.PROVIDER_ID) is not None:
+            # another copy of the plugin (e.g. a development checkout) already registered it: QGIS would
+            # delete a duplicate, so keep the registered one and say so
+            QgsMessageLog.logMessage(
+                "A 'creativeclusters' Processing provider is already registered; this copy of the plugin "
+                "does not register a second one.", "Creative Clusters", Qgis.Warning)
+            return
+        provider = CreativeClustersProvider()
+        if registry.addProvider(provider):
+            self.provider = provider
 
     def initGui(self):  # noqa: N802 - QGIS API
         self.initProcessing()
@@ -34,14 +45,27 @@ class CreativeClustersPlugin:
         self.docks, self.actions = install_gui(self.iface)
 
     def unload(self):
-        if self.iface is not None:
-            for action in self.actions:
-                self.iface.removePluginMenu("&Creative Clusters", action)
-                self.iface.removeToolBarIcon(action)
-            for dock in self.docks:
-                self.iface.removeDockWidget(dock)
-                dock.deleteLater()
+        iface = self.iface
+        for action in self.actions:
+            for remove in ("removePluginMenu", "removeToolBarIcon"):
+                method = getattr(iface, remove, None)
+                if method is not None:
+                    if remove == "removePluginMenu":
+                        method("&Creative Clusters", action)
+                    else:
+                        method(action)
+            action.deleteLater()
+        for dock in self.docks:
+            cleanup = getattr(dock, "cleanup", None)
+            if cleanup is not None:
+                cleanup()
+            remove_dock = getattr(iface, "removeDockWidget", None)
+            if remove_dock is not None:
+                remove_dock(dock)
+            dock.deleteLater()
         self.actions, self.docks = [], []
         if self.provider is not None:
-            QgsApplication.processingRegistry().removeProvider(self.provider)
+            registry = QgsApplication.processingRegistry()
+            if not sip.isdeleted(self.provider) and registry.providerById(self.provider.id()) is self.provider:
+                registry.removeProvider(self.provider)
             self.provider = None

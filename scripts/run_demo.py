@@ -16,6 +16,7 @@ would load the installed plugin, and every step runs through ``processing.run("c
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import shutil
 import sys
@@ -94,9 +95,13 @@ class Demo:
         except ImportError:
             print("Styling module not available: layers saved without styles.")
             return
+        from qgis.core import QgsVectorLayer
+
         for name, (layer, style) in self.layers.items():
             if style is None or layer.type() != layer.VectorLayer:
                 continue
+            # a fresh connection: layers opened before later tables were written can hold a stale handle
+            layer = QgsVectorLayer(f"{self.gpkg}|layername={name}", name, "ogr")
             try:
                 apply_style(layer, style)
                 layer.saveStyleToDatabase(name, f"Creative Clusters {style} style", True, "")
@@ -153,6 +158,15 @@ def main(argv=None):
             },
         )
         hotspots = demo.layer("areas_hotspots", "gi_bin")
+        demo.run("growthpotential", {"INPUT": hotspots, "OUTPUT": demo.table("areas_growth")})
+        demo.layer("areas_growth", "growth")
+        if demo.has("optimizedhotspots"):
+            demo.run(
+                "optimizedhotspots",
+                {"INPUT": f"{work / 'creative_clusters_demo.gpkg'}|layername=firms_classified|subset=\"cc_creative\" = 1",
+                 "AGGREGATION": 1, "OUTPUT": demo.table("optimized_hotspots")},
+            )
+            demo.layer("optimized_hotspots", "gi_bin")
         if demo.has("localmoran"):
             demo.run(
                 "localmoran",
@@ -202,6 +216,10 @@ def main(argv=None):
         raise
     finally:
         plugin.unload()
+    # close every layer (and the GeoPackage's WAL) before the folder moves
+    demo.layers.clear()
+    del hotspots, firms, firms_for_lq
+    gc.collect()
     if final.exists():
         shutil.rmtree(final)
     os.replace(work, final)
@@ -210,6 +228,8 @@ def main(argv=None):
     for path in sorted(final.iterdir()):
         print(f"  {path.name}")
     print("Open creative_clusters_demo.gpkg in QGIS: every layer loads with its saved style.")
+    del demo
+    gc.collect()
     app.exitQgis()
     return 0
 

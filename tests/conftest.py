@@ -31,9 +31,11 @@ def shared_data():
     return SHARED_DATA
 
 
-@pytest.fixture(scope="session")
-def provider(qgis_app, qgis_processing):
-    """The Creative Clusters provider, registered in the Processing registry for the whole session."""
+_PROVIDERS = []  # keep Python references alive while the registry holds the providers
+
+
+def ensure_provider():
+    """The registered Creative Clusters provider, registering one when none is (again) registered."""
     from qgis.core import QgsApplication
 
     from creative_clusters_plugin.processing_provider.provider import CreativeClustersProvider
@@ -41,12 +43,29 @@ def provider(qgis_app, qgis_processing):
     registry = QgsApplication.processingRegistry()
     existing = registry.providerById("creativeclusters")
     if existing is not None:
-        yield existing
-        return
+        return existing
     provider = CreativeClustersProvider()
     assert registry.addProvider(provider)
-    yield provider
-    registry.removeProvider(provider)
+    _PROVIDERS.append(provider)
+    return provider
+
+
+class _RegisteredProvider:
+    """Forwards to whichever Creative Clusters provider is registered now.
+
+    The plugin lifecycle tests remove the registered provider (QGIS then deletes it) and let the plugin
+    register its own; every later use of this fixture re-registers one transparently.
+    """
+
+    def __getattr__(self, name):
+        return getattr(ensure_provider(), name)
+
+
+@pytest.fixture(scope="session")
+def provider(qgis_app, qgis_processing):
+    """The Creative Clusters provider registered in the Processing registry for the session."""
+    ensure_provider()
+    return _RegisteredProvider()
 
 
 @pytest.fixture(scope="session")
@@ -67,6 +86,7 @@ def run_alg(provider):
     def run(algorithm_id, parameters, feedback=None, context=None):
         if ":" not in algorithm_id:
             algorithm_id = f"creativeclusters:{algorithm_id}"
+        ensure_provider()
         return processing.run(
             algorithm_id, parameters, feedback=feedback or QgsProcessingFeedback(), context=context
         )

@@ -361,6 +361,7 @@ def detect_corridors(
     engine: str = "auto",
     callback=None,
     memory_limit: int | None = None,
+    log_callback=None,
 ) -> CorridorResult:
     """Least-cost links, normalised least-cost corridors and corridor chains between clusters.
 
@@ -396,12 +397,22 @@ def detect_corridors(
         Progress; returning True cancels (:class:`CancelledError`).
     memory_limit : int, optional
         Bytes allowed; default 80 % of the available memory.
+    log_callback : callable(str), optional
+        Receives each log line as soon as its step is done (e.g. ``feedback.pushInfo``); the lines are also
+        returned in ``CorridorResult.log``.
     """
     import geopandas as gpd
     from shapely.geometry import LineString
 
     warnings: list[str] = []
-    log: list[str] = []
+
+    class _Log(list):
+        def append(self, text):  # every line goes to the caller's log as soon as it is known
+            super().append(text)
+            if log_callback is not None:
+                log_callback(text)
+
+    log: list[str] = _Log()
     # ---------------------------------------------------------------- validation
     geometries = list(geometries)
     n = len(geometries)
@@ -471,7 +482,7 @@ def detect_corridors(
             f"{len(cores.overlaps)} pair(s) of clusters overlap ({names}); they are linked with cost distance 0 and "
             "their gravity uses one cell step as the minimum cost."
         )
-    log.append(f"Cores: {len(active)} cluster(s) rasterised on {grid.height} × {grid.width} cells of {cell:g} m.")
+    log.append(f"Step 1/5 cores: {len(active)} cluster(s) rasterised on {grid.height} × {grid.width} cells of {cell:g} m.")
     check_callback(callback, 0.05)
 
     search_grid = CostDistanceGrid(resistance, cell, labels=cores.labels, engine=engine)
@@ -549,7 +560,7 @@ def detect_corridors(
         store(i, surface)
 
     log.append(
-        f"Cost-distance surfaces: {len(active)} cluster(s), {stored['runs']} bounded Dijkstra run(s), "
+        f"Step 1/5 cost-distance surfaces: {len(active)} cluster(s), {stored['runs']} bounded Dijkstra run(s), "
         f"{stored['settled']:,} cells settled (a full surface per cluster would settle "
         f"{len(active) * int(np.isfinite(resistance).sum()):,})."
     )
@@ -692,8 +703,16 @@ def detect_corridors(
             "Their links are reported within each group only."
         )
         break
-    if splits:
-        log.append(f"{splits} link(s) crossed another cluster and were split into consecutive links.")
+    kinds = {}
+    for key in links:
+        kind = origin.get(key, "nearest")
+        kinds[kind] = kinds.get(kind, 0) + 1
+    log.append(
+        f"Step 2/5 candidate links: {len(links)} link(s) — {kinds.get('nearest', 0)} to the {k_all} nearest "
+        f"cluster(s) by cost distance, {kinds.get('split', 0)} from {splits} path(s) that crossed another cluster "
+        f"(split into consecutive links), {kinds.get('reconnect', 0)} joining otherwise disconnected groups"
+        + (f"; {len(unreachable_groups)} groups cannot reach each other." if unreachable_groups else ".")
+    )
 
     # ---------------------------------------------------------------- step 3: link metrics
     check_callback(callback, 0.7)
@@ -741,7 +760,7 @@ def detect_corridors(
             }
         )
     log.append(
-        f"Links: {len(rows)}; strength reference (median nearest-neighbour cost distance) d_ref = {d_ref:,.1f}."
+        f"Step 3/5 link metrics: {len(rows)} link(s); strength reference (median nearest-neighbour cost distance) d_ref = {d_ref:,.1f}."
     )
 
     # ---------------------------------------------------------------- step 4: corridors
@@ -786,7 +805,7 @@ def detect_corridors(
     surface_out = np.where(np.isfinite(surface_out), surface_out, np.nan).astype(np.float32)
     covered = int(np.isfinite(surface_out).sum())
     log.append(
-        f"Corridor surface: {covered:,} cells ({100 * covered / grid.n_cells:.1f} % of the grid) within the width "
+        f"Step 4/5 corridor surface: {covered:,} cells ({100 * covered / grid.n_cells:.1f} % of the grid) within the width "
         f"({width:g} {'cost units' if int(width_mode) == WidthMode.COST else '% above the least cost'})."
     )
 
@@ -833,7 +852,7 @@ def detect_corridors(
                 rows[k]["in_chain"] = True
                 rows[k]["corridor_id"] = rank
     log.append(
-        f"Cluster graph: {sum(r['in_mst'] for r in rows)} spanning-tree link(s) on gravity, "
+        f"Step 5/5 cluster graph: {sum(r['in_mst'] for r in rows)} spanning-tree link(s) on gravity, "
         f"{sum(r['strong'] for r in rows)} strong link(s) (strength ≥ {strength_threshold:g}); "
         f"{len(corridor_rows)} corridor chain(s) of ≥ {max(int(min_chain_clusters), 2)} clusters turning ≤ {max_turn:g}°."
     )

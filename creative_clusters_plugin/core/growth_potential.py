@@ -109,8 +109,8 @@ def indicators(frame: pd.DataFrame) -> tuple[dict, dict]:
         description = "1 − Herfindahl of the nine sub-sector counts"
         co = [c for c in ("lq_hightech", "lq_kibs") if c in frame.columns]
         if co:
-            colocation = np.nanmean(np.clip(frame[co].apply(pd.to_numeric, errors="coerce").to_numpy(float), 0, 3), axis=1) / 3.0
-            diversity = np.nanmean(np.vstack([diversity, colocation]), axis=0)
+            colocation = _row_mean(np.clip(frame[co].apply(pd.to_numeric, errors="coerce").to_numpy(float), 0, 3)) / 3.0
+            diversity = _row_mean(np.column_stack([diversity, colocation]))
             description += f", averaged with co-location ({', '.join(co)} capped at 3, /3)"
         values["diversity"], used["diversity"] = diversity, description
     elif "herfindahl" in frame.columns:
@@ -164,3 +164,13 @@ def growth_potential(frame: pd.DataFrame, weights: dict | None = None, method: s
     quintile = np.minimum((normalise(score, "rank") / 20.0).astype(int), 4) if len(score) > 1 else np.array([2])
     table["cc_gp_class"] = [CLASSES[q] for q in quintile]
     return GrowthPotentialResult(table=table, used=used, warnings=warnings)
+
+
+def _row_mean(values: np.ndarray) -> np.ndarray:
+    """Mean of each row ignoring NaN; NaN (no warning) for a row with no value."""
+    present = ~np.isnan(values)
+    counts = present.sum(axis=1)
+    sums = np.where(present, values, 0.0).sum(axis=1)
+    out = np.full(len(values), np.nan)
+    np.divide(sums, counts, out=out, where=counts > 0)
+    return out

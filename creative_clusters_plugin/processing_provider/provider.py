@@ -27,8 +27,12 @@ ALGORITHM_MODULES = (
 
 
 class CreativeClustersProvider(QgsProcessingProvider):
+    """Lists every Creative Clusters algorithm and the shipped Processing models."""
+
+    PROVIDER_ID = "creativeclusters"
+
     def id(self):
-        return "creativeclusters"
+        return self.PROVIDER_ID
 
     def name(self):
         return "Creative Clusters"

@@ -5,7 +5,7 @@ styled) and the print layouts, so a layer styled in the dock and one loaded by P
 Works headless: no ``iface``, only ``qgis.core``.
 
 Style names (public): ``gi_bin``, ``cotype``, ``lq``, ``microclusters``, ``corridor_links``, ``corridors``,
-``density``, ``stacks`` and ``classified_firms``.
+``density``, ``stacks``, ``classified_firms``, ``clusters`` and ``growth``.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ STYLES = {
     "stacks": ("Stacked registered-office addresses", "vector", "cc_stack"),
     "classified_firms": ("Firms by creative sub-sector", "vector", "cc_subsector"),
     "density": ("Density surface (pseudocolour, low values transparent)", "raster", None),
+    "clusters": ("Areas selected as creative clusters (cc_cluster)", "vector", "cc_cluster"),
+    "growth": ("Growth-potential classes (cc_gp_class)", "vector", "cc_gp_class"),
 }
 
 _BUILDERS = {
@@ -40,6 +42,8 @@ _BUILDERS = {
     "corridors": renderers.corridors_renderer,
     "stacks": renderers.stacks_renderer,
     "classified_firms": renderers.classified_firms_renderer,
+    "clusters": renderers.selected_clusters_renderer,
+    "growth": renderers.growth_renderer,
 }
 
 #: options each style accepts (passed through ``apply_style(**options)``)
@@ -105,6 +109,10 @@ def matching_styles(layer) -> list[str]:
         found.append("microclusters")
     if find_field(layer, "cc_stack"):
         found.append("stacks")
+    if find_field(layer, "cc_gp_class"):
+        found.append("growth")
+    if find_field(layer, "cc_cluster") and find_field(layer, "cc_reason"):
+        found.append("clusters")
     names = [n.lower() for n in layer.fields().names()]
     if "lq_creative" in names or any(n.startswith("lq_") for n in names):
         found.append("lq")

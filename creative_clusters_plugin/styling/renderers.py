@@ -432,3 +432,31 @@ __all__ = [
     "microclusters_renderer",
     "stacks_renderer",
 ]
+
+
+def selected_clusters_renderer(layer, field=None):
+    """Areas selected as clusters by a published recipe (``cc_cluster``) in purple, the others pale grey."""
+    field = require_field(layer, field or "cc_cluster")
+    values = _unique_values(layer, field)
+    true_value = True
+    if any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        true_value = 1
+    categories = [
+        QgsRendererCategory(true_value, make_symbol(layer, "#6a3d9a"), "Creative cluster"),
+        QgsRendererCategory("", make_symbol(layer, "#eeeeee", outline="#bdbdbd"), "Not selected"),
+    ]
+    return QgsCategorizedSymbolRenderer(field, categories)
+
+
+GROWTH_CLASSES = ("Very low", "Low", "Medium", "High", "Very high")
+GROWTH_COLOURS = ("#edf8e9", "#bae4b3", "#74c476", "#31a354", "#006d2c")
+
+
+def growth_renderer(layer, field=None):
+    """Growth-potential quintile classes (``cc_gp_class``) in five greens, Very low → Very high."""
+    field = require_field(layer, field or "cc_gp_class")
+    categories = [
+        QgsRendererCategory(label, make_symbol(layer, colour), label) for label, colour in zip(GROWTH_CLASSES, GROWTH_COLOURS)
+    ]
+    categories.append(QgsRendererCategory("", make_symbol(layer, "#d9d9d9"), "No score"))
+    return QgsCategorizedSymbolRenderer(field, categories)

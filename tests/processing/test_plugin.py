@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import ensure_provider
+
 PROJECT = Path(__file__).resolve().parents[2]
 QGIS_PROCESS = Path("/usr/bin/qgis_process.bin")
 CORE_ALGORITHMS = {"classifyfirms", "locationquotients", "hotspots"}
@@ -26,17 +28,29 @@ def test_metadata_is_complete():
     assert (PROJECT / general["icon"]).is_file()
 
 
+def _without_registered_provider():
+    """Remove a provider registered by the session fixture: the plugin must register its own."""
+    from qgis.core import QgsApplication
+
+    registry = QgsApplication.processingRegistry()
+    existing = registry.providerById("creativeclusters")
+    if existing is not None:
+        registry.removeProvider(existing)
+
+
 def test_class_factory_init_gui_unload(qgis_iface, qgis_app):
     from qgis.core import QgsApplication
 
     import creative_clusters_plugin
 
+    _without_registered_provider()
     plugin = creative_clusters_plugin.classFactory(qgis_iface)
     plugin.initGui()
     assert plugin.provider is not None
     assert QgsApplication.processingRegistry().providerById("creativeclusters") is plugin.provider
     plugin.unload()
     assert plugin.provider is None
+    ensure_provider()  # later tests expect a registered provider
 
 
 def test_processing_only_without_iface(qgis_app):
@@ -45,12 +59,15 @@ def test_processing_only_without_iface(qgis_app):
 
     import creative_clusters_plugin
 
+    _without_registered_provider()
     plugin = creative_clusters_plugin.classFactory(None)
     plugin.initProcessing()
     plugin.initGui()  # must not need iface
     provider = QgsApplication.processingRegistry().providerById("creativeclusters")
-    assert provider is not None
+    assert provider is not None and provider is plugin.provider
     plugin.unload()
+    assert QgsApplication.processingRegistry().providerById("creativeclusters") is None
+    ensure_provider()
 
 
 def test_provider_lists_algorithms_with_help(provider):
@@ -66,7 +83,10 @@ def test_base_class_never_shadows_qgis_run(provider):
     from qgis.core import QgsProcessingAlgorithm
 
     for algorithm in provider.algorithms():
-        assert type(algorithm).run is QgsProcessingAlgorithm.run, algorithm.name()
+        for cls in type(algorithm).__mro__:
+            if cls is QgsProcessingAlgorithm:
+                break
+            assert "run" not in vars(cls), f"{algorithm.name()}: {cls.__name__} defines run()"
 
 
 def _package():

@@ -184,7 +184,7 @@ class Corridors(CreativeClustersAlgorithm):
         table = self.read_table(source, feedback, fields=[], with_geometry=True, analysis_crs=crs, progress_range=(12, 15))
         return list(table.geodataframe().geometry)
 
-    def run(self, parameters, context, feedback):
+    def execute(self, parameters, context, feedback):
         source = self.parameterAsSource(parameters, self.CLUSTERS, context)
         if source is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, self.CLUSTERS))
@@ -280,9 +280,8 @@ class Corridors(CreativeClustersAlgorithm):
             strength_threshold=self.parameterAsDouble(parameters, self.STRENGTH, context),
             max_turn=self.parameterAsDouble(parameters, self.MAX_TURN, context),
             callback=self.progress_callback(feedback, 20, 92),
+            log_callback=feedback.pushInfo,
         )
-        for line in result.log:
-            feedback.pushInfo(line)
         for warning in result.warnings:
             feedback.pushWarning(warning)
         self.check_cancel(feedback)
