@@ -46,6 +46,9 @@ $(REF_VENV)/.ok: requirements-reference.txt
 	$(SYS_PYTHON) -m venv $(REF_VENV)
 	$(REF_VENV)/bin/python -m pip install -q --disable-pip-version-check -r requirements-reference.txt \
 		|| (echo "WARNING: reference tools (esda) could not be installed; comparisons against them will skip"; true)
+	@# optional second peer for the hotspot benchmark (pygeoda); the benchmark skips it when absent
+	$(REF_VENV)/bin/python -m pip install -q --disable-pip-version-check pygeoda==0.1.3 \
+		|| echo "NOTE: pygeoda not installed; the benchmark leaves it out"
 	@touch $@
 
 # --- build and packaging ---------------------------------------------------------------------------
@@ -80,7 +83,7 @@ test-core: venv
 	$(PY) -m pytest tests/core $(PYTEST_ARGS)
 
 bench: venv refenv build
-	$(PY) benchmarks/run_all.py
+	$(PY) benchmarks/run_all.py $(BENCH_ARGS)
 
 screenshots: venv build
 	xvfb-run -a -s "-screen 0 1600x1000x24" env QT_QPA_PLATFORM=xcb $(PY) scripts/screenshots.py --output screenshots

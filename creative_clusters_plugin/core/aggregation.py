@@ -15,7 +15,7 @@ Grids
 
 Without bounding polygons only the cells holding at least one incident are kept (ArcGIS: cells without
 incidents are not evidence of anything, since incidents could not have happened there). With bounding
-polygons every cell that intersects them is kept, zero counts included, and incidents outside the bounding
+polygons every cell that overlaps them (with some area) is kept, zero counts included, and incidents outside the bounding
 polygons are left out (and counted).
 
 Cell size rule (``cell_size <= 0``, :func:`automatic_cell_size`), after ArcGIS's "based on the spatial
@@ -37,6 +37,7 @@ All coordinates are projected (metres). No QGIS import; shapely 1.8/2.x and nump
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -399,7 +400,9 @@ def _cells_intersecting(union, centres: np.ndarray, make) -> np.ndarray:
     inside = _points_inside(union, centres)
     keep = inside.copy()
     for i in np.flatnonzero(~inside):  # cells whose centre is outside may still overlap the edge
-        keep[i] = prepared.intersects(make(centres[i]))
+        cell = make(centres[i])
+        # overlap with an area, not a mere touch along an edge or at a corner
+        keep[i] = prepared.intersects(cell) and union.intersection(cell).area > 1e-9 * cell.area
     return keep
 
 
@@ -427,7 +430,9 @@ def aggregate_to_polygons(xy, polygons, callback=None) -> Aggregation:
     cell_of_point = np.full(len(arr), -1, dtype=np.int64)
     if valid:
         tree_geoms = [shapes[i] for i in valid]
-        tree = STRtree(tree_geoms)
+        with warnings.catch_warnings():  # shapely 1.8 announces the 2.0 API change; both are handled below
+            warnings.simplefilter("ignore")
+            tree = STRtree(tree_geoms)
         prepared = [prep(g) for g in tree_geoms]
         ids = {id(g): k for k, g in enumerate(tree_geoms)}
         step = max(1, len(arr) // 20)

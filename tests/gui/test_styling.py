@@ -400,3 +400,48 @@ def test_snapshot_and_restore(areas):
     assert areas.renderer().type() == "categorizedSymbol"
     restore_style(areas, snapshot)
     assert areas.renderer().type() == before
+
+
+# --- cluster selection and growth potential ------------------------------------------------------------
+def _selection_and_growth_layer():
+    from qgis.core import QgsGeometry, QgsRectangle
+
+    layer = R._memory_layer(
+        "Polygon", [("cc_cluster", "boolean"), ("cc_reason", "string"), ("cc_gp_class", "string")], "areas_growth"
+    )
+    rows = []
+    classes = ["Very low", "Low", "Medium", "High", "Very high", None]
+    for k, gp_class in enumerate(classes):
+        geometry = QgsGeometry.fromRect(QgsRectangle(k * 100.0, 0, k * 100.0 + 100, 100))
+        rows.append((geometry, [k % 2 == 0, "top LQ" if k % 2 == 0 else "", gp_class]))
+    return R._add(layer, rows)
+
+
+def test_cluster_selection_and_growth_styles():
+    from qgis.core import QgsRenderContext
+
+    from creative_clusters_plugin.styling import apply_style
+    from creative_clusters_plugin.styling.apply import matching_styles
+
+    layer = _selection_and_growth_layer()
+    assert {"clusters", "growth"} <= set(matching_styles(layer))
+    renderer = apply_style(layer, "growth")
+    assert renderer.classAttribute() == "cc_gp_class"
+    context = QgsRenderContext()
+    renderer.startRender(context, layer.fields())
+    greens = {}
+    for feature in layer.getFeatures():
+        symbol = renderer.symbolForFeature(feature, context)
+        assert symbol is not None
+        greens[feature["cc_gp_class"]] = _rgb(symbol.color())
+    renderer.stopRender(context)
+    # darker green for higher classes: the sum of RGB falls monotonically from Very low to Very high
+    order = ["Very low", "Low", "Medium", "High", "Very high"]
+    brightness = [greens[c].sum() for c in order]
+    assert brightness == sorted(brightness, reverse=True)
+    assert all(greens[c][1] >= greens[c][0] and greens[c][1] >= greens[c][2] for c in order)
+
+    renderer = apply_style(layer, "clusters")
+    assert renderer.classAttribute() == "cc_cluster"
+    labels = _labels(renderer)
+    assert labels == ["Creative cluster", "Not selected"]
