@@ -31,13 +31,11 @@ Steps
    (``in_mst``: the backbone that keeps every cluster on the graph) plus every **strong** link. Strength
    measures how close two clusters are compared with the layer's typical nearest neighbours::
 
-       strength_ij = sqrt(nn_i · nn_j) / max(cost_dist_ij, c_min)
-       nn_i        = least-cost distance from cluster i to its nearest other cluster (at least c_min)
+       strength_ij = d_ref / max(cost_dist_ij, c_min)
+       d_ref       = median over clusters of the least-cost distance to the nearest other cluster
 
-   Strength 1 = as close as the two clusters' own nearest neighbours (mutual nearest neighbours at the same
-   spacing score 1); the default threshold 0.75 keeps links up to 1.33 × that local spacing. Strength is local
-   (a tight group of clusters in one town does not make the links between towns weak, as a layer-wide
-   reference would), scale-free (it does not depend on the units of the resistance) and, unlike gravity,
+   Strength 1 = as close as a typical nearest neighbour; the default threshold 0.8 keeps links up to 1.25 ×
+   that cost. Strength is scale-free (it does not depend on the units of the resistance) and, unlike gravity,
    mass-free, so one big cluster does not make every link to it "strong" (gravity still builds the spanning
    tree and the ranking). A **chain** is a sequence of three or more clusters joined by strong links only,
    followed by good continuation: at each cluster, incident strong links are paired greedily by the smallest
@@ -48,11 +46,14 @@ Steps
    total mass, then mean strength (rank 1 = the largest).
 
    On 40 random scatters of the demo region's 11 clusters (uniform resistance), the defaults gave a chain of
-   four or more clusters in 2 layouts and of five or more in none; on the demo region the planted chain comes
-   out as one corridor in order whether the clusters are the planted discs, their centre points, or 500 m /
-   1 km grid cells of creative firms (see the tests). A layer-wide reference (the median nearest-neighbour
-   cost) missed the chain when the clusters were derived from firms, because two very close pairs of
-   clusters lowered the reference.
+   four or more clusters in 3 layouts and of five or more in none; on the demo region the planted chain comes
+   out as one corridor in order from the planted discs (uniform or density resistance) or their centre points
+   (see the tests). Known limitation: d_ref is layer-wide, so a few very close pairs of clusters (twin
+   clusters in one town, a formation-agent address next to a cluster) lower it and weaken every link between
+   towns: with the demo clusters re-derived from 500 m / 1 km cells of creative firms (12 clusters, one of
+   them a formation agent 1.2 km from Ashbridge) the default finds no chain, and STRENGTH 0.6 recovers it
+   only in part (1 km cells: the four clusters; 500 m cells: its last two plus Bramford Press Quarter). Local references (√(nn_i·nn_j)) fix that case but miss the chain's end under a density
+   resistance, where Bramford West has a twin 0.8 cost-km away.
 
 Reference: McRae B.H., Kavanagh D.M. (2011) *Linkage Mapper Connectivity Analysis Software*, The Nature
 Conservancy; Adriaensen F. et al. (2003) Landscape and Urban Planning 64(4); Thomson R.C., Richardson D.E.
@@ -361,7 +362,7 @@ def detect_corridors(
     width: float = 10.0,
     width_mode: int = WidthMode.PERCENT,
     beta: float = 1.0,
-    strength_threshold: float = 0.75,
+    strength_threshold: float = 0.8,
     max_turn: float = 30.0,
     min_chain_clusters: int = 3,
     engine: str = "auto",
@@ -392,7 +393,7 @@ def detect_corridors(
     beta : float
         Distance decay of the gravity (mass_i · mass_j / cost^β). Default 1.
     strength_threshold : float
-        Links with ``strength`` ≥ this are strong and can build chains (see module docstring). Default 0.75.
+        Links with ``strength`` ≥ this are strong and can build chains (see module docstring). Default 0.8.
     max_turn : float
         Largest turning angle (degrees) of a chain at a cluster. Default 30.
     min_chain_clusters : int
@@ -715,8 +716,9 @@ def detect_corridors(
         kinds[kind] = kinds.get(kind, 0) + 1
     log.append(
         f"Step 2/5 candidate links: {len(links)} link(s) — {kinds.get('nearest', 0)} to the {k_all} nearest "
-        f"cluster(s) by cost distance, {kinds.get('split', 0)} from {splits} path(s) that crossed another cluster "
-        f"(split into consecutive links), {kinds.get('reconnect', 0)} joining otherwise disconnected groups"
+        f"cluster(s) by cost distance, {kinds.get('split', 0)} more from {splits} path(s) that crossed another "
+        f"cluster and were split into consecutive links ({sum(1 for key in links if key in split_from)} link(s) are "
+        f"parts of a split path), {kinds.get('reconnect', 0)} joining otherwise disconnected groups"
         + (f"; {len(unreachable_groups)} groups cannot reach each other." if unreachable_groups else ".")
     )
 
@@ -770,18 +772,12 @@ def detect_corridors(
     in_tree = maximum_spanning_forest(n, edge_list, [r["gravity"] for r in rows], [r["cost_dist"] for r in rows])
     for k, row in enumerate(rows):
         row["in_mst"] = bool(in_tree[k])
-    nn = {}  # least-cost distance of each cluster to its nearest other cluster (floored at one cell step)
-    for (a, b), p in pairs.items():
-        v = max(p.cost, c_min)
-        nn[a] = min(nn.get(a, math.inf), v)
-        nn[b] = min(nn.get(b, math.inf), v)
     for row in rows:
-        local = math.sqrt(nn[row["from_index"]] * nn[row["to_index"]])
-        row["strength"] = float(local / max(row["cost_dist"], c_min))
+        row["strength"] = float(d_ref / max(row["cost_dist"], c_min))
         row["strong"] = bool(row["strength"] >= strength_threshold)
     log.append(
         f"Step 3/5 link metrics: {len(rows)} link(s); median nearest-neighbour cost distance {d_ref:,.1f} "
-        "(strength = √(nn_i × nn_j) / cost distance)."
+        "= d_ref (strength = d_ref / cost distance)."
     )
 
     # ---------------------------------------------------------------- step 4: corridors

@@ -31,8 +31,9 @@ error* of the fast surface:
   ~1e-12 relative), so with the default extent (points' bounds + the kernel's support) it sums to n;
 * values: at a cell, the fast value differs from the *direct* evaluation (the continuous kernel at the cell
   centre, from each point's exact position — ``method="direct"``, QGIS's and ArcGIS's way) by the linear-
-  binning error, of order (cell/bandwidth)² relative to the peak: under 1 % of the peak value at 20 cells
-  per bandwidth, a few % at 5. Use ``method="direct"`` when exact values matter more than speed.
+  binning error, of order (cell/bandwidth)² relative to the peak; measured on clustered points (quartic):
+  0.09 % of the peak value at 20 cells per bandwidth, 0.4 % at 10, 1.3 % at 5 (Gaussian, σ = 5 cells:
+  0.2 %). Use ``method="direct"`` when exact values matter more than speed.
 
 Round-off of the FFT leaves values of ~1e-16 of the peak where there is no point: anything under
 ``1e-10`` × a single point's peak is set to exactly 0.
@@ -509,25 +510,25 @@ def _direct_density(xy, w, grid, kernel, bandwidth, callback):
     out = np.zeros(grid.n_cells)
     row = np.floor((grid.y0 - xy[:, 1]) / grid.cell_height).astype(np.int64)
     col = np.floor((xy[:, 0] - grid.x0) / grid.cell_width).astype(np.int64)
-    steps = (2 * rr + 1)
+    steps = 2 * rr + 1
     for i, dr in enumerate(range(-rr, rr + 1)):
         check_callback(callback, 0.9 * i / steps)
         r = row + dr
         ok_r = (r >= 0) & (r < grid.height)
+        if not ok_r.any():
+            continue
         cy = grid.y0 - (r + 0.5) * grid.cell_height
+        index, value = [], []
         for dc in range(-rc, rc + 1):
             c = col + dc
-            ok = ok_r & (c >= 0) & (c < grid.width)
-            if not ok.any():
-                continue
             cx = grid.x0 + (c + 0.5) * grid.cell_width
             d = np.hypot(cx - xy[:, 0], cy - xy[:, 1])
-            ok &= d <= support
+            ok = ok_r & (c >= 0) & (c < grid.width) & (d <= support)
             if ok.any():
-                out += np.bincount(
-                    r[ok] * grid.width + c[ok], weights=w[ok] * kernel_values(kernel, d[ok], bandwidth),
-                    minlength=grid.n_cells,
-                )
+                index.append(r[ok] * grid.width + c[ok])
+                value.append(w[ok] * kernel_values(kernel, d[ok], bandwidth))
+        if index:
+            out += np.bincount(np.concatenate(index), weights=np.concatenate(value), minlength=grid.n_cells)
     return out.reshape(grid.shape)
 
 

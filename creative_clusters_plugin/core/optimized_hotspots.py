@@ -41,7 +41,7 @@ import numpy as np
 from .aggregation import locational_outliers
 from .errors import CreativeClustersError, check_callback
 from .getis_ord import GiStarResult, gi_star
-from .global_moran import global_moran
+from .global_moran import moran_from_pairs
 from .weights import SpatialWeights, distance_band_weights, knn_weights
 
 MIN_FEATURES = 30
@@ -50,6 +50,8 @@ Z_CRITICAL = 1.65
 KNN_SHARE = 0.05
 KNN_MIN, KNN_MAX = 3, 30
 FEW_NEIGHBOURS = 8
+#: Largest number of (ordered) neighbour links the scale search may hold.
+MAX_SCALE_LINKS = 60_000_000
 
 
 @dataclass
@@ -113,25 +115,24 @@ def check_features(values, what: str) -> np.ndarray:
         )
     n = len(x)
     if n < MIN_FEATURES:
+        advice = {
+            "cells": "Use a smaller cell size, give bounding polygons (cells without incidents then count as 0), "
+            "aggregate to polygons with at least 30 features, or add incidents.",
+            "polygons": "Aggregate to a layer with at least 30 polygons (e.g. smaller areas), or use a fishnet or "
+            "hexagon grid.",
+        }.get(what, "Use a larger study area, or give incident points and aggregate them to a grid.")
         raise CreativeClustersError(
-            f"Optimized hot spot analysis needs at least {MIN_FEATURES} {what}; there are only {n}. "
-            + (
-                "Use a smaller cell size, give bounding polygons (cells without incidents then count as 0), "
-                "aggregate to polygons with at least 30 features, or add incidents."
-                if "cell" in what or "polygon" in what
-                else "Use a larger study area or aggregate the points to polygons."
-            )
+            f"Optimized hot spot analysis needs at least {MIN_FEATURES} {what}; there are only {n}. {advice}"
         )
     spread = float(np.ptp(x))
     if spread == 0.0 or spread <= 1e-12 * float(np.abs(x).max()):
+        advice = {
+            "cells": "Use a larger cell size (so cells hold different numbers of incidents) or give bounding "
+            "polygons (empty cells then count as 0).",
+            "polygons": "Every polygon holds the same number of incidents; use other polygons or a grid.",
+        }.get(what, "Choose a field whose values vary.")
         raise CreativeClustersError(
-            f"All {n} {what} have the same value ({x[0]:g}), so there is no hot or cold spot to find. "
-            + (
-                "With incidents, use a larger cell size (so cells hold different numbers of incidents) or give "
-                "bounding polygons (empty cells then count as 0)."
-                if "cell" in what or "polygon" in what
-                else "Choose a field whose values vary."
-            )
+            f"All {n} {what} have the same value ({x[0]:g}), so there is no hot or cold spot to find. {advice}"
         )
     return x
 
@@ -197,12 +198,14 @@ def choose_scale(xy, values, n_bands: int = N_BANDS, callback=None, progress=(0.
     moran_i = np.full(n_bands, np.nan)
     z = np.full(n_bands, np.nan)
     if float(np.ptp(xi)) > 0:
+        # one neighbour search at the widest band; each band keeps the pairs within its distance
+        pairs, pair_d = _pairs_within(pts, distances[-1] * (1 + 1e-9))
         for b, d in enumerate(distances):
-            check_callback(callback, progress[0] + (progress[1] - progress[0]) * b / n_bands)
-            w = distance_band_weights(pts, d * (1 + 1e-9))
-            if w.nnz == 0:
+            check_callback(callback, progress[0] + (progress[1] - progress[0]) * (b + 1) / (n_bands + 1))
+            within = pair_d <= d * (1 + 1e-9)
+            if not within.any():
                 continue
-            m = global_moran(xi, w, transform="r")
+            m = moran_from_pairs(xi, pairs[within, 0], pairs[within, 1])
             moran_i[b], z[b] = m.I, m.z_random
     profile = ScaleProfile(distances, moran_i, z)
     decisions.append(
@@ -230,6 +233,23 @@ def choose_scale(xy, values, n_bands: int = N_BANDS, callback=None, progress=(0.
         f"back to k nearest neighbours with k = {k} (5 % of {n:,} features, between {KNN_MIN} and {KNN_MAX})."
     )
     return ScaleChoice("k nearest neighbours", None, k, profile, outliers, threshold, start, step, decisions)
+
+
+def _pairs_within(xy: np.ndarray, distance: float):
+    """Unordered neighbour pairs within ``distance`` and their lengths (refused when far too many)."""
+    from scipy.spatial import cKDTree
+
+    tree = cKDTree(xy)
+    if len(xy) > 50_000:
+        links = int(tree.count_neighbors(tree, distance)) - len(xy)
+        if links > MAX_SCALE_LINKS:
+            raise CreativeClustersError(
+                f"The widest distance band of the scale search ({distance:,.0f} m) links about {links:,} pairs of "
+                "features, too many to hold in memory. Use a larger cell size or fewer features."
+            )
+    pairs = tree.query_pairs(distance, output_type="ndarray")
+    d = np.hypot(*(xy[pairs[:, 0]] - xy[pairs[:, 1]]).T) if len(pairs) else np.empty(0)
+    return pairs, d
 
 
 def _nn(xy: np.ndarray) -> np.ndarray:

@@ -130,6 +130,8 @@ def test_link_costs_equal_mcp_and_metrics_follow_their_formulas(random_case):
     surfaces = [mcp_surface(costs, cores.cells[i], grid.cell_size) for i in range(len(geoms))]
     links = result.links
     assert len(links) >= len(geoms) - 1
+    nn = [min(surfaces[i][cores.cells[j]].min() for j in range(len(geoms)) if j != i) for i in range(len(geoms))]
+    d_ref = float(np.median(nn))
     for _, link in links.iterrows():
         i, j = link.from_index, link.to_index
         assert link.cost_dist == pytest.approx(surfaces[i][cores.cells[j]].min(), rel=1e-9)
@@ -137,12 +139,24 @@ def test_link_costs_equal_mcp_and_metrics_follow_their_formulas(random_case):
         assert link.cost_euc == pytest.approx(link.cost_dist / link.euc_dist)
         assert link.cost_path == pytest.approx(link.cost_dist / link.path_len)
         assert link.gravity == pytest.approx(masses[i] * masses[j] / link.cost_dist**1.5)
-        assert link.strength == pytest.approx(result.stats["d_ref"] / link.cost_dist)
+        assert link.strength == pytest.approx(d_ref / link.cost_dist, rel=1e-9)
         # the line runs from a core cell of one cluster to one of the other (a point's core: the 3 × 3 cells around it)
         start, end = Point(link.geometry.coords[0]), Point(link.geometry.coords[-1])
         assert min(start.distance(geoms[i]), start.distance(geoms[j])) <= 2.13 * grid.cell_size
         assert min(end.distance(geoms[i]), end.distance(geoms[j])) <= 2.13 * grid.cell_size
         assert link.geometry.length == pytest.approx(link.path_len, rel=1e-9)
+        # the least-cost path itself is scikit-image's: trace MCP_Geometric back from the cheapest cell of the
+        # cluster the line ends in, starting from the cluster it starts in
+        src = i if start.distance(geoms[i]) <= start.distance(geoms[j]) else j
+        dst = j if src == i else i
+        mcp = skgraph.MCP_Geometric(costs, sampling=(grid.cell_size, grid.cell_size))
+        mcp.find_costs(list(zip(*(c.tolist() for c in cores.cells[src]))))
+        cumulative = surfaces[src][cores.cells[dst]]
+        k = int(np.argmin(cumulative))
+        end = (int(cores.cells[dst][0][k]), int(cores.cells[dst][1][k]))
+        cells = np.array(mcp.traceback(end))
+        x, y = grid.xy(cells[:, 0], cells[:, 1])
+        assert len(cells) > 1 and LineString(np.column_stack([x, y])).equals(link.geometry), (i, j)
     # each cluster is linked to its 3 nearest by least-cost distance (unless that link was split)
     linked = {frozenset((a, b)) for a, b in zip(links.from_index, links.to_index)}
     for i in range(len(geoms)):
@@ -150,8 +164,7 @@ def test_link_costs_equal_mcp_and_metrics_follow_their_formulas(random_case):
         for _, j in costs_to[:3]:
             assert frozenset((i, j)) in linked or result.stats["splits"] > 0
     # d_ref is the median of the nearest-neighbour least costs
-    nn = [min(surfaces[i][cores.cells[j]].min() for j in range(len(geoms)) if j != i) for i in range(len(geoms))]
-    assert result.stats["d_ref"] == pytest.approx(float(np.median(nn)), rel=1e-9)
+    assert result.stats["d_ref"] == pytest.approx(d_ref, rel=1e-9)
 
 
 def test_spanning_tree_is_scipys_maximum_spanning_tree(random_case):
@@ -268,6 +281,21 @@ def test_demo_region_planted_chain_is_one_corridor_in_order(demo_region, resista
     # the corridor is about as long as the planted line (from the first to the last cluster edge)
     assert row.length_m >= 0.7 * truth["chain"]["length_m"]
     assert result.corridors.geometry.iloc[0].area > 0
+
+
+def test_demo_chain_from_cluster_centre_points(demo_region):
+    """The same with the clusters given as their centre points (a point's core: the 3 × 3 cells around it)."""
+    truth = demo_region["truth_data"]
+    geoms = [Point(*c["centre"]) for c in truth["clusters"]]
+    masses = [c["n_firms"] for c in truth["clusters"]]
+    names = [c["name"] for c in truth["clusters"]]
+    chain = truth["chain"]["cluster_names"]
+    grid = grid_from_bounds(truth["extent"], 200.0, truth["crs"])
+    result = detect_corridors(geoms, masses, build_resistance(grid).values, grid, ids=names)
+    corridors = [list(ids) for ids in result.corridors.cluster_ids]
+    holding = [c for c in corridors if set(chain) & set(c)]
+    assert len(holding) == 1, corridors
+    assert _chain_in_order(holding[0], chain), holding[0]
 
 
 def test_random_scatter_gives_no_long_corridor(demo_region):

@@ -130,3 +130,20 @@ def test_bad_input():
         global_moran([1, 2, 3, 4, 5], w, transform="v")
     with pytest.raises(CreativeClustersError, match="No feature has a neighbour"):
         global_moran([1, 2, 3, 4, 5], sparse.csr_matrix((5, 5)))
+
+
+def test_pairs_shortcut_equals_matrix_path():
+    """moran_from_pairs (used for the 10 bands of the scale search) = global_moran on the same binary band,
+    row-standardised, including coincident points and islands."""
+    from creative_clusters_plugin.core.global_moran import moran_from_pairs
+
+    rng = np.random.default_rng(11)
+    xy = np.vstack([rng.uniform(0, 2000, (150, 2)), [[9000, 9000]]])
+    xy[:10] = xy[10:20]  # coincident points
+    y = rng.gamma(2, 1, len(xy)) + xy[:, 0] / 1000
+    w = distance_band_weights(xy, 250)
+    assert w.islands[-1]
+    coo = sparse.triu(w.matrix, k=1).tocoo()
+    fast, slow = moran_from_pairs(y, coo.row, coo.col), global_moran(y, w, transform="r")
+    for name in ("I", "variance_normal", "variance_random", "z_normal", "z_random"):
+        assert getattr(fast, name) == pytest.approx(getattr(slow, name), rel=1e-10, abs=1e-13), name

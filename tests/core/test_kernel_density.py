@@ -4,8 +4,8 @@ weights, automatic bandwidth, relative density and bad input.
 Discretisation error of the fast (binned + FFT) surface, as documented in core.kernel_density:
 * mass: conserved exactly (linear binning shares each weight, the sampled kernel is rescaled to sum to 1),
   so the raster's integral equals n to floating-point round-off (we allow 1e-6 relative, float32 output);
-* values: linear-binning error ≈ (pixel / bandwidth)²; with 20 pixels per bandwidth we allow 1 % of the
-  surface's peak, and 0.2 % of the peak when compared with the method="direct" surface's own error budget.
+* values: linear-binning error ≈ (pixel / bandwidth)² of the peak (0.09 % measured at 20 pixels per
+  bandwidth): with 20 pixels per bandwidth we allow 0.3 % of the surface's peak.
 """
 
 import math
@@ -79,7 +79,7 @@ def test_fast_surface_matches_direct_evaluation_and_sums_to_n(kernel, h, pixel):
     for row, col in sample_cells(result):
         cx, cy = grid.centre(row, col)
         expected = reference_value(xy, w, float(cx), float(cy), kernel, h) * 1e6  # per km²
-        assert abs(float(result.values[row, col]) - expected) <= 0.01 * peak_value, (row, col)
+        assert abs(float(result.values[row, col]) - expected) <= 0.003 * peak_value, (row, col)
     # the exact evaluation in core equals the independent loop to float32 precision
     direct = kernel_density(xy, bandwidth=h, kernel=kernel, grid=grid, method="direct")
     for row, col in sample_cells(result, seed=1):
@@ -87,7 +87,7 @@ def test_fast_surface_matches_direct_evaluation_and_sums_to_n(kernel, h, pixel):
         expected = reference_value(xy, w, float(cx), float(cy), kernel, h) * 1e6
         assert float(direct.values[row, col]) == pytest.approx(expected, rel=1e-5, abs=1e-9 * peak_value)
     # and the whole fast surface is within the stated binning error of the direct one
-    assert np.abs(result.values - direct.values).max() <= 0.01 * peak_value
+    assert np.abs(result.values - direct.values).max() <= 0.003 * peak_value
 
 
 def test_kernels_integrate_to_one_and_quartic_constant_is_three_over_pi_h2():
@@ -127,7 +127,7 @@ def test_weights_equal_duplicated_points_and_match_direct_loop():
     for row, col in sample_cells(weighted, count=6):
         cx, cy = weighted.grid.centre(row, col)
         expected = reference_value(xy, w, float(cx), float(cy), QUARTIC, 900.0) * 1e6
-        assert abs(float(weighted.values[row, col]) - expected) <= 0.01 * peak
+        assert abs(float(weighted.values[row, col]) - expected) <= 0.003 * peak
     # zero weight = left out
     w0 = w.copy()
     w0[:50] = 0

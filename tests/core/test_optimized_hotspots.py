@@ -156,6 +156,8 @@ def test_bad_input():
         optimized_hot_spots(xy, rng.normal(size=29), what="cells")
     with pytest.raises(CreativeClustersError, match="at least 30 features"):
         optimized_hot_spots(xy, rng.normal(size=29))
+    with pytest.raises(CreativeClustersError, match="at least 30 polygons.*smaller areas"):
+        optimized_hot_spots(xy, rng.normal(size=29), what="polygons")
     xy = rng.uniform(0, 1000, (40, 2))
     with pytest.raises(CreativeClustersError, match="same value.*larger cell size"):
         optimized_hot_spots(xy, np.ones(40), what="cells")
@@ -171,3 +173,14 @@ def test_incidents_under_30_cells_message():
     agg = aggregate_to_grid(xy, FISHNET, cell_size=100)
     with pytest.raises(CreativeClustersError, match="only 12.*bounding polygons"):
         optimized_hot_spots(agg.centres, agg.counts, what="cells")
+
+
+def test_scale_profile_equals_global_moran_per_band():
+    from creative_clusters_plugin.core.global_moran import global_moran
+
+    rng = np.random.default_rng(8)
+    xy = rng.uniform(0, 4000, (250, 2))
+    v = np.sin(xy[:, 0] / 700) + rng.normal(0, 0.5, 250)
+    scale = choose_scale(xy, v)
+    for d, z in zip(scale.profile.distances, scale.profile.z):
+        assert z == pytest.approx(global_moran(v, distance_band_weights(xy, d * (1 + 1e-9))).z_random, rel=1e-9)

@@ -109,7 +109,9 @@ def test_outputs_fields_and_planted_chain(demo_run):
         assert feature["cost_dist"] >= 0 and feature["path_len"] >= feature["euc_dist"] - 1e-6
         assert feature["gravity"] > 0
         assert feature.geometry().length() == pytest.approx(feature["path_len"], rel=1e-6)
-    assert any("Cost-distance surfaces" in line for line in feedback.infos)
+    # each step is logged as it is done, in order
+    steps = [next(k for k, line in enumerate(feedback.infos) if line.startswith(f"Step {n}/5")) for n in range(1, 6)]
+    assert steps == sorted(steps)
 
 
 def test_corridor_raster_is_a_valid_geotiff(demo_run):
@@ -214,3 +216,47 @@ def test_unreachable_cluster_is_reported(provider, run_alg, tmp_path):
     assert out["OUTPUT_LINKS"].featureCount() == 1
     assert any("cannot reach each other" in w for w in feedback.warnings)
     assert out["OUTPUT_CORRIDORS"].featureCount() == 0
+
+
+def test_clusters_outside_the_raster_and_overlapping_clusters(provider, run_alg, tmp_path):
+    from affine import Affine
+
+    path = write_raster(tmp_path / "flat.tif", np.full((100, 100), 2.0), Affine(20.0, 0, 0, 0, -20.0, 2000.0))
+    feedback = Feedback()
+    out = run_alg("corridors", {
+        "CLUSTERS": cluster_layer([
+            ("a", 400, 1000, 200, 5), ("b", 600, 1000, 200, 7),  # overlapping discs
+            ("c", 1600, 1000, 100, 3), ("far", 90000, 90000, 100, 9),  # "far" lies outside the raster
+        ]),
+        "MASS_FIELD": "n_firms", "ID_FIELD": "name", "RESISTANCE": path,
+        "OUTPUT_LINKS": "memory:", "OUTPUT_CORRIDORS": "memory:", "OUTPUT_RASTER": str(tmp_path / "o.tif"),
+    }, feedback=feedback)
+    assert any("outside the resistance grid" in w and "far" in w for w in feedback.warnings)
+    assert any("overlap" in w for w in feedback.warnings)
+    links = {frozenset((f["from_id"], f["to_id"])): f for f in out["OUTPUT_LINKS"].getFeatures()}
+    assert "far" not in {x for pair in links for x in pair}
+    assert links[frozenset(("a", "b"))]["cost_dist"] == 0.0
+    # a–c and b–c against scikit-image on the same raster (resistance 2 per metre)
+    rows, cols = np.mgrid[0:100, 0:100]
+    x, y = 10 + 20 * cols, 1990 - 20 * rows
+    core_b = np.hypot(x - 600, y - 1000) < 200
+    core_c = np.hypot(x - 1600, y - 1000) < 100
+    surface, _ = skgraph.MCP_Geometric(np.full((100, 100), 2.0), sampling=(20.0, 20.0)).find_costs(list(zip(*np.nonzero(core_b))))
+    assert links[frozenset(("b", "c"))]["cost_dist"] == pytest.approx(surface[core_c].min(), rel=1e-6)
+
+
+def test_cancel_stops_without_output(provider, tmp_path):
+    import processing
+
+    class Cancelling(QgsProcessingFeedback):
+        def setProgress(self, value):  # noqa: N802 - QGIS API
+            super().setProgress(value)
+            if value > 25:
+                self.cancel()
+
+    with pytest.raises(QgsProcessingException, match="[Cc]ancel"):
+        processing.run("creativeclusters:corridors", {
+            "CLUSTERS": cluster_layer([("a", 430000, 380000, 300, 10), ("b", 436000, 381000, 300, 10), ("c", 442000, 380000, 300, 10)]),
+            "OUTPUT_LINKS": "memory:", "OUTPUT_CORRIDORS": "memory:", "OUTPUT_RASTER": str(tmp_path / "c.tif"),
+        }, feedback=Cancelling())
+    assert not (tmp_path / "c.tif").exists()

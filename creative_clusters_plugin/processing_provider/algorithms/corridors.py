@@ -51,7 +51,7 @@ class Corridors(CreativeClustersAlgorithm):
 <li><b>Candidate links.</b> Each cluster is linked to its MAX_NEIGHBOURS nearest clusters by least-cost distance. A link whose path crosses another cluster is split into consecutive links (a chain) instead of being dropped. Groups that would stay disconnected are joined by their cheapest link. Groups that cannot reach each other (nodata barriers, or beyond MAX_COST_DISTANCE) are reported in the log.</li>
 <li><b>Link metrics</b>: Euclidean distance (edge to edge), cost distance, path length, cost/Euclidean and cost/path ratios (Linkage Mapper's), gravity = mass_i × mass_j / cost^BETA (the cost is floored at one cell step so touching clusters get a finite gravity), strength.</li>
 <li><b>Corridor surface</b>: for every link, CWD_i + CWD_j − least cost, kept up to WIDTH, mosaicked by minimum (0 on the least-cost paths) — the normalised least-cost corridor raster — and polygonised.</li>
-<li><b>Corridor chains</b>: the cluster graph is the maximum spanning tree of the links on gravity (in_mst) plus every strong link. <b>strength</b> = √(nn_i × nn_j) / cost distance, with nn_i the cost distance from cluster i to its nearest other cluster: 1 = as close as the two clusters' own nearest neighbours (a local, scale-free and mass-free measure). Links with strength ≥ STRENGTH are strong. A chain follows strong links through clusters by good continuation (at each cluster the links are paired by the smallest turning angle, at most MAX_TURN degrees); chains of three or more clusters are corridors, oriented west to east, ranked by total mass then mean strength.</li>
+<li><b>Corridor chains</b>: the cluster graph is the maximum spanning tree of the links on gravity (in_mst) plus every strong link. <b>strength</b> = d_ref / cost distance, with d_ref the median, over clusters, of the cost distance to their nearest cluster: 1 = as close as a typical nearest neighbour. Very close pairs of clusters (twins in one town, a formation-agent address) lower d_ref: lower STRENGTH if no chain appears where you expect one. Links with strength ≥ STRENGTH are strong. A chain follows strong links through clusters by good continuation (at each cluster the links are paired by the smallest turning angle, at most MAX_TURN degrees); chains of three or more clusters are corridors, oriented west to east, ranked by total mass then mean strength.</li>
 </ol>
 <h3>Parameters</h3>
 <ul>
@@ -65,7 +65,7 @@ class Corridors(CreativeClustersAlgorithm):
 <li><b>Cell size</b> (CELL_SIZE, metres): 0 = the resistance (or density) raster's own cell size, or, with no raster, about 1/1000 of the clusters' extent (a round number). A grid that would not fit in memory is refused with the size it needs.</li>
 <li><b>Maximum neighbours</b> (MAX_NEIGHBOURS, default 4), <b>maximum cost distance</b> (MAX_COST_DISTANCE, cost units, 0 = no limit).</li>
 <li><b>Corridor width</b> (WIDTH) and <b>width mode</b> (WIDTH_MODE): 0 = WIDTH cost units above the least cost; 1 = WIDTH percent above the least cost of each link (default: 10 %).</li>
-<li><b>Gravity decay</b> (BETA, default 1), <b>strength threshold</b> (STRENGTH, default 0.75: links up to 1.33 × the clusters' nearest-neighbour spacing), <b>maximum turn</b> (MAX_TURN, default 30°).</li>
+<li><b>Gravity decay</b> (BETA, default 1), <b>strength threshold</b> (STRENGTH, default 0.8: links up to 1.25 × the typical nearest-neighbour cost), <b>maximum turn</b> (MAX_TURN, default 30°).</li>
 </ul>
 <h3>Outputs</h3>
 <ul>
@@ -147,7 +147,7 @@ class Corridors(CreativeClustersAlgorithm):
             )
         )
         self.addParameter(QgsProcessingParameterNumber(self.BETA, self.tr("Gravity distance decay β"), double, defaultValue=1.0, minValue=0.0))
-        self.addParameter(QgsProcessingParameterNumber(self.STRENGTH, self.tr("Strength threshold for corridor chains"), double, defaultValue=0.75, minValue=0.0))
+        self.addParameter(QgsProcessingParameterNumber(self.STRENGTH, self.tr("Strength threshold for corridor chains"), double, defaultValue=0.8, minValue=0.0))
         advanced = [
             QgsProcessingParameterNumber(self.MAX_TURN, self.tr("Maximum turn of a chain at a cluster (degrees)"), double, defaultValue=30.0, minValue=0.0, maxValue=180.0),
             QgsProcessingParameterNumber(self.DENSITY_WEIGHT, self.tr("Density weight a (cost / (1 + a·density/p95))"), double, defaultValue=defaults.density_weight, minValue=0.0),
