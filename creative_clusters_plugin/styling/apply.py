@@ -29,6 +29,7 @@ STYLES = {
     "stacks": ("Stacked registered-office addresses", "vector", "cc_stack"),
     "classified_firms": ("Firms by creative sub-sector", "vector", "cc_subsector"),
     "density": ("Density surface (pseudocolour, low values transparent)", "raster", None),
+    "corridor_surface": ("Normalised least-cost corridor surface", "raster", None),
     "clusters": ("Areas selected as creative clusters (cc_cluster)", "vector", "cc_cluster"),
     "growth": ("Growth-potential classes (cc_gp_class)", "vector", "cc_gp_class"),
 }
@@ -93,6 +94,8 @@ def matching_styles(layer) -> list[str]:
     if _is_raster(layer):
         if layer.bandCount() == 1 and _raster_mentions_density(layer):
             return ["density"]
+        if layer.bandCount() == 1 and "corridor" in (layer.name() + " " + Path(layer.source()).name).lower():
+            return ["corridor_surface"]
         return []
     if not _is_vector(layer):
         return []
@@ -151,6 +154,9 @@ def build_renderer(layer, style_name=None, field=None, **options):
     if kind == "raster":
         if not _is_raster(layer):
             raise CreativeClustersError(f"The '{style_name}' style is for rasters; '{layer.name()}' is not a raster.")
+        if style_name == "corridor_surface":
+            allowed = {k: v for k, v in options.items() if k in ("band", "ramp", "classes") and v is not None}
+            return renderers.corridor_surface_renderer(layer, **allowed)
         allowed = {k: v for k, v in options.items() if k in STYLE_OPTIONS["density"] and v is not None}
         return renderers.density_renderer(layer, **allowed)
     if not _is_vector(layer):

@@ -343,7 +343,8 @@ def stacks_renderer(layer, field=None):
 
 
 # --- raster renderer --------------------------------------------------------------------------------
-def density_renderer(layer, band=1, ramp=None, invert=False, transparent_fraction=0.05, classes=8, upper_quantile=0.99):
+def density_renderer(layer, band=1, ramp=None, invert=False, transparent_fraction=0.05, classes=8, upper_quantile=0.99,
+                     transparent_low=True):
     """Pseudocolour ramp for a density surface; values in the lowest ``transparent_fraction`` of the range are
     fully transparent so the map underneath shows through where there is (almost) nothing.
 
@@ -370,7 +371,7 @@ def density_renderer(layer, band=1, ramp=None, invert=False, transparent_fractio
     for i in range(classes):
         value = lo + (hi - lo) * i / (classes - 1)
         colour = QColor(ramp_obj.color(i / (classes - 1)))
-        if value <= threshold:
+        if transparent_low and value <= threshold:
             colour.setAlpha(0)
         items.append(QgsColorRampShader.ColorRampItem(value, colour, _format_value(value)))
     shader_function = QgsColorRampShader(lo, hi)
@@ -384,14 +385,22 @@ def density_renderer(layer, band=1, ramp=None, invert=False, transparent_fractio
     renderer.setClassificationMin(lo)
     renderer.setClassificationMax(hi)
     transparency = QgsRasterTransparency()
-    pixel = QgsRasterTransparency.TransparentSingleValuePixel()
-    pixel.min = min(lo, threshold) - abs(lo) * 1e-9 - 1e-12
-    pixel.max = threshold
-    pixel.percentTransparent = 100.0
-    transparency.setTransparentSingleValuePixelList([pixel])
+    if transparent_low:
+        pixel = QgsRasterTransparency.TransparentSingleValuePixel()
+        pixel.min = min(lo, threshold) - abs(lo) * 1e-9 - 1e-12
+        pixel.max = threshold
+        pixel.percentTransparent = 100.0
+        transparency.setTransparentSingleValuePixelList([pixel])
     renderer.setRasterTransparency(transparency)
     renderer.setOpacity(0.85)
     return renderer
+
+
+def corridor_surface_renderer(layer, band=1, ramp=None, classes=8):
+    """Normalised least-cost corridor raster: 0 (on the least-cost path) darkest, fading to pale at the cut-off
+    width; cells outside every corridor are nodata and so not drawn."""
+    return density_renderer(layer, band=band, ramp=ramp or "Magma", invert=False, classes=classes,
+                            upper_quantile=None, transparent_low=False)
 
 
 # --- value helpers -----------------------------------------------------------------------------------

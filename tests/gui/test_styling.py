@@ -445,3 +445,31 @@ def test_cluster_selection_and_growth_styles():
     assert renderer.classAttribute() == "cc_cluster"
     labels = _labels(renderer)
     assert labels == ["Creative cluster", "Not selected"]
+
+
+def test_corridor_surface_dark_on_the_path_and_never_transparent(tmp_path):
+    import rasterio
+    from rasterio.transform import from_origin
+    from qgis.core import QgsRasterLayer
+
+    from creative_clusters_plugin.styling import apply_style
+    from creative_clusters_plugin.styling.apply import matching_styles
+
+    values = np.full((20, 20), -9999.0, dtype="float32")
+    values[5:15, :] = np.abs(np.arange(5, 15) - 9.5)[:, None] * 10.0  # 5 … 95 cost units above the least cost
+    values[9, :] = 0.0  # the least-cost path
+    path = tmp_path / "corridor_surface.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=20, height=20, count=1, dtype="float32", crs="EPSG:27700",
+                       transform=from_origin(430000, 390000, 100, 100), nodata=-9999.0) as dst:
+        dst.write(values, 1)
+    layer = QgsRasterLayer(str(path), "corridor_surface")
+    assert layer.isValid()
+    assert matching_styles(layer) == ["corridor_surface"]
+    renderer = apply_style(layer, "corridor_surface")
+    shader = renderer.shader().rasterShaderFunction()
+    ok_low, r0, g0, b0, a0 = shader.shade(0.0)
+    ok_high, r1, g1, b1, a1 = shader.shade(float(values[values > -9999].max()))
+    assert ok_low and ok_high
+    assert a0 == 255 and a1 == 255
+    assert r0 + g0 + b0 < r1 + g1 + b1  # darkest on the path
+    assert not renderer.rasterTransparency().transparentSingleValuePixelList()

@@ -347,6 +347,7 @@ class Corridors(CreativeClustersAlgorithm):
         write_geotiff(raster_path, result.surface, grid, description="normalised least-cost corridor (cost above the least cost)")
         self.style_output_on_load(context, links_id, "corridor_links")
         self.style_output_on_load(context, corridors_id, "corridors")
+        self.style_output_on_load(context, raster_path, "corridor_surface")
         feedback.setProgress(100)
         return {self.OUTPUT_LINKS: links_id, self.OUTPUT_CORRIDORS: corridors_id, self.OUTPUT_RASTER: raster_path}
 
