@@ -33,7 +33,9 @@ Method
    * ``area_ha`` of the footprint and ``density_ha`` = n_members / area_ha.
 
    With down-weighting, counts are weighted sums (a firm at an address of n firms counts 1/n).
-5. **EPS suggestion** from the k-distance curve (:func:`.dbscan.suggest_eps`).
+5. **EPS suggestion** from the k-distance curve (:func:`.dbscan.suggest_eps`): the knee of the sorted
+   distances of each clustered firm to its ``min_firms``-th nearest firm, plus the share of firms whose
+   distance is within the chosen ``eps`` (the share of potential core firms, ignoring weights).
 """
 
 from __future__ import annotations
@@ -73,6 +75,8 @@ class MicroclusterResult:
     eps_suggestion: float | None
     n_clustered: int
     warnings: list = field(default_factory=list)
+    #: share of the clustered firms whose ``min_firms``-th nearest firm is within ``eps`` (NaN if unknown)
+    within_eps_share: float = float("nan")
 
 
 def _parse_dates(values, n):
@@ -157,10 +161,11 @@ def microclusters(
     mxy = xy[members_idx]
     check_callback(callback, 0.0)
 
-    eps_suggestion = None
+    eps_suggestion, within = None, float("nan")
     try:
         if n_clustered > min_firms:
-            eps_suggestion, _ = suggest_eps(mxy, min_firms, max_points=50_000)
+            eps_suggestion, curve = suggest_eps(mxy, min_firms, max_points=50_000)
+            within = float(np.mean(curve <= eps))
     except CreativeClustersError:
         eps_suggestion = None
 
@@ -197,7 +202,7 @@ def microclusters(
     profiles, footprints = _profiles(xy, creative, codes, clustered, labels, k, eps, w, incorporation_dates,
                                      reference_date, recent_years, warnings, callback)
     check_callback(callback, 1.0)
-    return MicroclusterResult(labels, profiles, footprints, eps_suggestion, n_clustered, warnings)
+    return MicroclusterResult(labels, profiles, footprints, eps_suggestion, n_clustered, warnings, within)
 
 
 def _profiles(xy, creative, codes, clustered, labels, k, eps, w, dates, reference_date, recent_years, warnings, callback):

@@ -101,7 +101,8 @@ def test_density_raster_through_the_dock(dock, tmp_path):
     raster = QgsRasterLayer(R.density_raster(tmp_path), "creative_density")
     QgsProject.instance().addMapLayer(raster)
     dock.set_layer(raster)
-    assert dock.available_styles() == ["density"]
+    # recognised as a density surface first; the other raster style is offered after it
+    assert dock.available_styles() == ["density", "corridor_surface"]
     assert dock.transparency_spin.isVisibleTo(dock)
     dock.set_options(transparent_percent=20, ramp="Viridis")
     renderer = dock.apply()

@@ -43,7 +43,7 @@ class Microclusters(CreativeClustersAlgorithm):
 <h3>Method</h3>
 <p><b>DBSCAN</b> (default): a firm with at least MIN_FIRMS clustered firms within EPS metres (itself included) is a <i>core</i> firm; core firms within EPS of each other form one microcluster; a non-core firm within EPS of a core firm joins it (of several, the cluster numbered first by scikit-learn's order); the rest is noise. Labels equal scikit-learn's DBSCAN; the grid algorithm never holds all neighbour lists, so millions of points fit in memory. <b>HDBSCAN</b>: hierarchical DBSCAN over all radii (Campello et al. 2013; min cluster size = min samples = MIN_FIRMS, excess-of-mass selection), for areas of very different densities; EPS is then only used for the footprints. Exact spanning tree up to 25,000 distinct locations, nearest-neighbour + Delaunay candidate graph above (logged).</p>
 <p><b>Footprint</b>: the union of discs of radius EPS/2 around the cluster's firms, simplified by EPS/20: it hugs the firms and never bridges empty land (a buffered union rather than a concave hull). A firm is <i>inside</i> a footprint when it lies within EPS/2 of one of the cluster's firms.</p>
-<p><b>EPS suggestion</b>: the log reports the knee of the k-distance curve (distance of each clustered firm to its MIN_FIRMS-th nearest firm, Ester et al. 1996) as a starting value when you have no idea.</p>
+<p><b>EPS suggestion</b>: the log reports the knee of the k-distance curve (distance of each clustered firm to its MIN_FIRMS-th nearest firm, Ester et al. 1996) as a starting value when you have no idea, and the share of clustered firms that have MIN_FIRMS firms within the chosen EPS. On sparse regional data the knee lies far out in the tail (South Yorkshire creative firms, MIN_FIRMS 50: about 2.9 km), so treat it as an upper bound: Creative Radar-like microclusters need a few hundred metres.</p>
 <h3>Parameters</h3>
 <ul>
 <li><b>Classified firms</b> (INPUT): points with <i>cc_creative</i> and <i>cc_subsector</i> from <i>Classify firms</i> (and <i>cc_stack</i> from <i>Flag stacked addresses</i> to exclude stacks). A geographic CRS is projected with a warning; firms without geometry are skipped.</li>
@@ -172,7 +172,8 @@ class Microclusters(CreativeClustersAlgorithm):
         if result.eps_suggestion is not None:
             feedback.pushInfo(
                 f"EPS suggestion: the knee of the k-distance curve (distance of each clustered firm to its "
-                f"{min_firms}-th nearest) is {result.eps_suggestion:.0f} m; EPS used {eps:g} m."
+                f"{min_firms}-th nearest) is {result.eps_suggestion:.0f} m; EPS used {eps:g} m, within which "
+                f"{100 * result.within_eps_share:.1f} % of the clustered firms have {min_firms} firms (potential core firms)."
             )
         k = len(result.profiles)
         feedback.pushInfo(
