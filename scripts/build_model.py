@@ -37,7 +37,7 @@ def build_model():
 
     registry = QgsApplication.processingRegistry()
     model = QgsProcessingModelAlgorithm(
-        "Full creative-cluster analysis", "Creative Clusters", "fullanalysis"
+        "Full creative-cluster analysis", "5 · Workflows", "workflows"
     )
     model.setHelpContent(
         {

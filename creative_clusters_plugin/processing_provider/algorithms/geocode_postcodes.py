@@ -163,7 +163,7 @@ class GeocodePostcodes(CreativeClustersAlgorithm):
         return PostcodeLookup.from_arrays(postcodes, xs, ys, source=layer.sourceName())
 
     # --- run ---------------------------------------------------------------------------------------
-    def run(self, parameters, context, feedback):
+    def execute(self, parameters, context, feedback):
         source = self.parameterAsSource(parameters, self.INPUT, context)
         if source is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, self.INPUT))

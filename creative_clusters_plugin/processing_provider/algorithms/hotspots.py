@@ -260,7 +260,7 @@ class HotSpots(LocalStatisticAlgorithm):
         self.add_advanced_weights_parameters()
         self.addParameter(QgsProcessingParameterFeatureSink(self.OUTPUT, self.tr("Hot spots (Gi*)")))
 
-    def run(self, parameters, context, feedback):
+    def execute(self, parameters, context, feedback):
         permutations, seed, fdr = self.inference_options(parameters, context)
         table, keep, values, weights, options = self.read_input(parameters, context, feedback)
         feedback.pushInfo(

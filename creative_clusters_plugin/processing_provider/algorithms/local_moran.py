@@ -56,7 +56,7 @@ class LocalMoran(LocalStatisticAlgorithm):
         self.add_advanced_weights_parameters()
         self.addParameter(QgsProcessingParameterFeatureSink(self.OUTPUT, self.tr("Clusters and outliers (local Moran)")))
 
-    def run(self, parameters, context, feedback):
+    def execute(self, parameters, context, feedback):
         permutations, seed, fdr = self.inference_options(parameters, context)
         table, keep, values, weights, options = self.read_input(parameters, context, feedback)
         feedback.pushInfo(

@@ -22,7 +22,7 @@ from qgis.core import (
     QgsWkbTypes,
 )
 
-from ...core.aggregation import AGGREGATION_LABELS, FISHNET, HEXAGON, POLYGONS, aggregate_to_grid, aggregate_to_polygons
+from ...core.aggregation import AGGREGATION_LABELS, FISHNET, POLYGONS, aggregate_to_grid, aggregate_to_polygons
 from ...core.optimized_hotspots import optimized_hot_spots
 from ..base_algorithm import field
 from .hotspots import INPUT_HELP, LocalStatisticAlgorithm
@@ -133,7 +133,7 @@ class OptimizedHotSpots(LocalStatisticAlgorithm):
         self.addParameter(QgsProcessingParameterFeatureSink(self.OUTPUT, self.tr("Optimized hot spots")))
 
     # --- running ----------------------------------------------------------------------------------
-    def run(self, parameters, context, feedback):
+    def execute(self, parameters, context, feedback):
         source = self.parameterAsSource(parameters, self.INPUT, context)
         if source is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, self.INPUT))
