@@ -287,8 +287,8 @@ class Density(CreativeClustersAlgorithm):
         if not (weights > 0).any():
             raise QgsProcessingException("No point is left with a positive weight: there is nothing to map.")
 
+        extent = None
         if grid is None:
-            extent = None
             if parameters.get(self.EXTENT):
                 rect = self.parameterAsExtent(parameters, self.EXTENT, context, crs)
                 if not rect.isNull() and not rect.isEmpty():
@@ -296,7 +296,7 @@ class Density(CreativeClustersAlgorithm):
         try:
             result = kernel_density(
                 xy, weights, bandwidth=bandwidth, pixel_size=pixel_size, kernel=kernel, units=units, grid=grid,
-                extent=extent if grid is None else None, callback=self.progress_callback(feedback, 30, 60),
+                extent=extent, callback=self.progress_callback(feedback, 30, 60),
             )
         except CreativeClustersError as error:
             raise QgsProcessingException(str(error)) from error

@@ -216,6 +216,26 @@ class LocalStatisticAlgorithm(CreativeClustersAlgorithm):
         return out
 
 
+def gi_fields():
+    """The ArcGIS Gi* output fields, in ArcGIS's order."""
+    return [field("GiZScore", "double"), field("GiPValue", "double"), field("NNeighbors", "int"), field("Gi_Bin", "int")]
+
+
+def gi_columns(result, keep=None) -> dict:
+    """ArcGIS Gi* columns (GiZScore, GiPValue, NNeighbors, Gi_Bin) from a ``GiStarResult``: NULL for islands
+    and, when ``keep`` is given, for the features left out of the analysis."""
+    defined = np.isfinite(result.z)
+    columns = {
+        "GiZScore": result.z.astype(object),
+        "GiPValue": result.p.astype(object),
+        "NNeighbors": result.n_neighbors.astype(object),
+        "Gi_Bin": np.where(defined, result.gi_bin.astype(object), None),
+    }
+    if keep is None:
+        return columns
+    return {name: LocalStatisticAlgorithm.expand(keep, values, fill=None) for name, values in columns.items()}
+
+
 class HotSpots(LocalStatisticAlgorithm):
     ALGORITHM_ID = "hotspots"
     DISPLAY_NAME = "Hot spot analysis (Getis-Ord Gi*)"
@@ -277,14 +297,8 @@ class HotSpots(LocalStatisticAlgorithm):
             feedback.pushWarning(message)
         self.check_cancel(feedback)
         defined = np.isfinite(result.z)
-        gi_bin = np.where(defined, result.gi_bin.astype(object), None)
-        columns = {
-            "GiZScore": self.expand(keep, result.z),
-            "GiPValue": self.expand(keep, result.p),
-            "NNeighbors": self.expand(keep, result.n_neighbors.astype(object), fill=None),
-            "Gi_Bin": self.expand(keep, gi_bin, fill=None),
-        }
-        fields = [field("GiZScore", "double"), field("GiPValue", "double"), field("NNeighbors", "int"), field("Gi_Bin", "int")]
+        columns = gi_columns(result, keep)
+        fields = gi_fields()
         if result.pseudo_p is not None:
             columns["GiPseudoP"] = self.expand(keep, result.pseudo_p)
             fields.append(field("GiPseudoP", "double"))

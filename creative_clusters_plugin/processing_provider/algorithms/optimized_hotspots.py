@@ -25,30 +25,11 @@ from qgis.core import (
 from ...core.aggregation import AGGREGATION_LABELS, FISHNET, POLYGONS, aggregate_to_grid, aggregate_to_polygons
 from ...core.optimized_hotspots import optimized_hot_spots
 from ..base_algorithm import field
-from .hotspots import INPUT_HELP, LocalStatisticAlgorithm
+from .hotspots import INPUT_HELP, LocalStatisticAlgorithm, gi_columns, gi_fields
 
 #: Name of the incident-count field (as ArcGIS's Optimized Hot Spot Analysis writes it).
 COUNT_FIELD = "Join_Count"
 GI_FIELDS = ("GiZScore", "GiPValue", "NNeighbors", "Gi_Bin")
-
-
-def gi_fields():
-    return [field("GiZScore", "double"), field("GiPValue", "double"), field("NNeighbors", "int"), field("Gi_Bin", "int")]
-
-
-def gi_columns(result, keep=None) -> dict:
-    """ArcGIS Gi* columns (GiZScore, GiPValue, NNeighbors, Gi_Bin) from a GiStarResult, NULL for islands and for
-    features outside ``keep``."""
-    defined = np.isfinite(result.z)
-    columns = {
-        "GiZScore": result.z.astype(object),
-        "GiPValue": result.p.astype(object),
-        "NNeighbors": result.n_neighbors.astype(object),
-        "Gi_Bin": np.where(defined, result.gi_bin.astype(object), None),
-    }
-    if keep is None:
-        return columns
-    return {name: LocalStatisticAlgorithm.expand(keep, values, fill=None) for name, values in columns.items()}
 
 
 class OptimizedHotSpots(LocalStatisticAlgorithm):
