@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from creative_clusters_plugin.core.dbscan import dbscan  # noqa: E402
 
 
-def clustered_points(n, seed=0, extent=60_000.0):
+def clustered_points(n, seed=0, extent=150_000.0):
     """Town-like clusters (Gaussian blobs of 150–1500 m) on a uniform background, whole metres."""
     rng = np.random.default_rng(seed)
     n_centres = max(20, n // 5000)
@@ -74,16 +74,28 @@ def qgis_native(xy, eps, min_size):
     return elapsed, n_clusters
 
 
+def peak_rss_mb():
+    """Peak resident memory of this process image (VmHWM; unlike ru_maxrss it is not inherited across exec)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
 MEMORY_CHILD = """
-import sys, time, resource, numpy as np
+import sys, time, numpy as np
 sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[1] + "/benchmarks")
-from bench_dbscan import clustered_points
+from bench_dbscan import clustered_points, peak_rss_mb
 from creative_clusters_plugin.core.dbscan import dbscan
 xy = clustered_points(int(sys.argv[2]), seed=1)
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+base = peak_rss_mb()
 t = time.perf_counter(); r = dbscan(xy, 250.0, 10); dt = time.perf_counter() - t
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(f"{dt:.2f} {peak / 1024:.0f} {base / 1024:.0f} {r.n_clusters}")
+peak = peak_rss_mb()
+print(f"{dt:.2f} {peak:.0f} {base:.0f} {r.n_clusters}")
 """
 
 
@@ -97,8 +109,11 @@ def main():
     xy = clustered_points(n)
     print(f"DBSCAN benchmark: {n:,} clustered points, eps {eps:g} m, min {min_samples}")
 
+    before = peak_rss_mb()
     ours_t, ours = timed(lambda: dbscan(xy, eps, min_samples), repeat)
-    print(f"  ours (grid DBSCAN)        : {ours_t:7.2f} s  ({ours.n_clusters} clusters, {ours.n_noise} noise)")
+    ours_mem = peak_rss_mb()
+    print(f"  ours (grid DBSCAN)        : {ours_t:7.2f} s  ({ours.n_clusters} clusters, {ours.n_noise} noise); "
+          f"peak RSS {ours_mem:.0f} MB (before: {before:.0f} MB)")
 
     from sklearn.cluster import DBSCAN
 
@@ -106,7 +121,8 @@ def main():
     equal = np.array_equal(sk.labels_, ours.labels)
     core = np.zeros(n, dtype=bool)
     core[sk.core_sample_indices_] = True
-    print(f"  scikit-learn DBSCAN       : {sk_t:7.2f} s  labels equal: {equal}; core equal: {np.array_equal(core, ours.core)}")
+    print(f"  scikit-learn DBSCAN       : {sk_t:7.2f} s  labels equal: {equal}; core equal: "
+          f"{np.array_equal(core, ours.core)}; peak RSS {peak_rss_mb():.0f} MB (neighbour lists)")
 
     try:
         q_t, q_clusters = qgis_native(xy, eps, min_samples)
@@ -119,7 +135,7 @@ def main():
     if q_t:
         print(f"  ratio QGIS native / ours  : {q_t / ours_t:6.1f}x")
 
-    if not args.quick:
+    if not args.quick:  # in a fresh interpreter: its own peak memory (VmHWM)
         big = 5_000_000
         out = subprocess.run([sys.executable, "-c", MEMORY_CHILD, str(ROOT), str(big)], capture_output=True,
                              text=True, cwd=str(ROOT))

@@ -1,6 +1,5 @@
 """HDBSCAN against scikit-learn's HDBSCAN (>= 1.3, in the reference venv .venv-ref), plus edge cases."""
 
-import json
 import subprocess
 from pathlib import Path
 

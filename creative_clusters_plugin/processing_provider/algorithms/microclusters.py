@@ -36,7 +36,7 @@ def _plain_date(value):
 class Microclusters(CreativeClustersAlgorithm):
     ALGORITHM_ID = "microclusters"
     DISPLAY_NAME = "Creative microclusters (DBSCAN / HDBSCAN)"
-    GROUP = "3 · Microclusters, density and corridors"
+    GROUP = "3 · Microclusters and density"
     GROUP_ID = "microclusters"
     TAGS = "microcluster,creative radar,dbscan,hdbscan,density-based clustering,footprint,creative pec"
     HELP = f"""<p>Finds <b>creative microclusters</b> — places where many firms sit close together — as Creative PEC's <i>Creative Radar</i> did (709 UK microclusters of at least 50 creative organisations), and profiles each one.</p>
