@@ -36,14 +36,14 @@ def apply_stack_choice(xy, choice: int, flagged=None, keep=None, decimals: int =
     weights = np.ones(n, dtype=float)
     if choice == STACK_EXCLUDE:
         if flagged is None:
-            raise ValueError("Excluding stacked addresses needs the 'cc_stack' field: run 'Flag stacked addresses' first.")
+            raise CreativeClustersError("Excluding stacked addresses needs the 'cc_stack' field: run 'Flag stacked addresses' first.")
         flags = np.array([bool(v) if v is not None and v == v else False for v in flagged], dtype=bool)
         keep &= ~flags
     elif choice == STACK_DOWNWEIGHT and keep.any():
         _, inverse, counts = np.unique(np.round(xy[keep], decimals), axis=0, return_inverse=True, return_counts=True)
         weights[keep] = 1.0 / counts[inverse.reshape(-1)]
     elif choice not in (STACK_KEEP, STACK_DOWNWEIGHT):
-        raise ValueError(f"Unknown STACKS choice {choice}: 0 keep, 1 down-weight, 2 exclude.")
+        raise CreativeClustersError(f"Unknown STACKS choice {choice}: 0 keep, 1 down-weight, 2 exclude.")
     weights[~keep] = 0.0
     return keep, weights
 

@@ -111,3 +111,56 @@ def test_location_quotients_reprojects_geographic_firms(run_alg):
     areas.dataProvider().addFeatures([f])
     out = run_alg("locationquotients", {"AREAS": areas, "AREA_ID": "code", "FIRMS": classified, "OUTPUT": "memory:"})["OUTPUT"]
     assert next(out.getFeatures())["n_creative"] == 3
+
+
+def _classified_with_stack_flags(run_alg):
+    """Area A: three creative firms stacked at one address and one other firm; area B: two creative, two other."""
+    rows = [
+        ("s1", 50, 50, "59111 - Motion picture production", None),
+        ("s2", 50, 50, "59111 - Motion picture production", None),
+        ("s3", 50, 50, "59111 - Motion picture production", None),
+        ("o1", 20, 20, "47110 - Retail sale", None),
+        ("b1", 150, 20, "62012 - Business and domestic software development", None),
+        ("b2", 160, 30, "73110 - Advertising agencies", None),
+        ("b3", 170, 40, "47110 - Retail sale", None),
+        ("b4", 180, 50, "47110 - Retail sale", None),
+    ]
+    classified = run_alg("classifyfirms", {"INPUT": _firms_layer(rows), "RULE": 0, "OUTPUT": "memory:"})["OUTPUT"]
+    index = classified.fields().lookupField("cc_stack")
+    if index < 0:
+        from qgis.core import QgsField
+        from qgis.PyQt.QtCore import QVariant
+
+        classified.dataProvider().addAttributes([QgsField("cc_stack", QVariant.Bool)])
+        classified.updateFields()
+        index = classified.fields().lookupField("cc_stack")
+    changes = {f.id(): {index: f["name"].startswith("s")} for f in classified.getFeatures()}
+    classified.dataProvider().changeAttributeValues(changes)
+    return classified
+
+
+@pytest.mark.parametrize(
+    "stacks, expected",
+    [
+        # STACKS=0 keep: A 3 creative of 4; B 2 of 4 -> region 5/8
+        (0, {"A": (4, 3), "B": (4, 2)}),
+        # STACKS=1 down-weight: the three stacked firms weigh 1/3 each -> A counts 2 firms, 1 creative
+        (1, {"A": (2, 1), "B": (4, 2)}),
+        # STACKS=2 exclude cc_stack: A keeps only the retailer
+        (2, {"A": (1, 0), "B": (4, 2)}),
+    ],
+)
+def test_location_quotients_stack_choices(run_alg, stacks, expected):
+    firms = _classified_with_stack_flags(run_alg)
+    out = run_alg(
+        "locationquotients",
+        {"AREAS": _areas_layer(), "AREA_ID": "code", "FIRMS": firms, "STACKS": stacks, "MIN_COUNT": 0, "OUTPUT": "memory:"},
+    )["OUTPUT"]
+    rows = {f["code"]: f for f in out.getFeatures()}
+    total_all = sum(v[0] for v in expected.values())
+    total_creative = sum(v[1] for v in expected.values())
+    for code, (n_all, n_creative) in expected.items():
+        assert rows[code]["n_all"] == pytest.approx(n_all)
+        assert rows[code]["n_creative"] == pytest.approx(n_creative)
+        lq = (n_creative / n_all) / (total_creative / total_all)
+        assert rows[code]["lq_creative"] == pytest.approx(lq)

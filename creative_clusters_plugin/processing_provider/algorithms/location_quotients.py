@@ -14,11 +14,11 @@ from qgis.core import (
 )
 
 from ...core.area_join import points_in_areas
+from ...core.stacking import STACK_DOWNWEIGHT, STACK_EXCLUDE, STACK_OPTIONS, apply_stack_choice
 from ...core.location_quotients import location_quotients
 from ...core.subsectors import SUBSECTORS, CODE_BY_NAME
 from ..base_algorithm import CreativeClustersAlgorithm, field
 
-STACK_OPTIONS = ("Keep every firm", "Down-weight stacked addresses to one firm per address", "Exclude firms flagged cc_stack")
 
 
 class LocationQuotients(CreativeClustersAlgorithm):
@@ -110,7 +110,7 @@ class LocationQuotients(CreativeClustersAlgorithm):
                     f"The firms layer has no '{required}' field: run 'Classify firms' on it first."
                 )
         stacks = self.parameterAsEnum(parameters, self.STACKS, context)
-        if stacks == 2 and "cc_stack" not in names:
+        if stacks == STACK_EXCLUDE and "cc_stack" not in names:
             raise QgsProcessingException(
                 "Excluding stacked addresses needs the 'cc_stack' field: run 'Flag stacked addresses' first."
             )
@@ -135,17 +135,16 @@ class LocationQuotients(CreativeClustersAlgorithm):
             dormant = frame["cc_dormant"].fillna(False).astype(bool).to_numpy()
             keep &= ~dormant
             feedback.pushInfo(f"{int(dormant.sum())} dormant companies excluded.")
-        weights = np.ones(len(frame))
         xy = firms.xy
-        if stacks == 2:
-            stacked = frame["cc_stack"].fillna(False).astype(bool).to_numpy()
-            keep &= ~stacked
-            feedback.pushInfo(f"{int(stacked.sum())} firms at stacked addresses excluded.")
-        elif stacks == 1:
-            # each firm at an address (identical coordinates) of n kept firms weighs 1/n
-            _, inverse, counts = np.unique(np.round(xy[keep], 3), axis=0, return_inverse=True, return_counts=True)
-            weights[keep] = 1.0 / counts[inverse.reshape(-1)]
-            feedback.pushInfo(f"Stacked addresses down-weighted: {int(keep.sum())} firms at {len(counts)} addresses.")
+        stacked = frame["cc_stack"].to_numpy(dtype=object) if "cc_stack" in frame else None
+        before = int(keep.sum())
+        keep, weights = apply_stack_choice(xy, stacks, flagged=stacked, keep=keep)
+        if stacks == STACK_EXCLUDE:
+            feedback.pushInfo(f"{before - int(keep.sum())} firms at stacked addresses excluded.")
+        elif stacks == STACK_DOWNWEIGHT:
+            feedback.pushInfo(
+                f"Stacked addresses down-weighted: {before} firms count as {weights[keep].sum():.0f} (one per address)."
+            )
         self.check_cancel(feedback)
 
         polygons = areas.geodataframe().geometry.tolist()
@@ -176,7 +175,7 @@ class LocationQuotients(CreativeClustersAlgorithm):
             f"{result.totals['creative']:g} creative. Nesta 2018 threshold (creative count at quantile): "
             f"{result.totals['nesta2018_threshold']:g}; areas flagged: {int(result.table['cc_nesta2018'].sum())}."
         )
-        integer_counts = stacks != 1
+        integer_counts = stacks != STACK_DOWNWEIGHT
         if integer_counts:
             count_columns = [c for c in result.table.columns if c.startswith("n_")]
             result.table[count_columns] = result.table[count_columns].round().astype("int64")
