@@ -117,6 +117,7 @@ def build_model():
         "density", "creativeclusters:density", {"INPUT": child_out("creative", "OUTPUT"), "BANDWIDTH": static(0), "PIXEL_SIZE": static(100)},
         {"OUTPUT": "Creative firm density"}, 720, 440,
     )
+    model.updateDestinationParameters()  # turn the children's model outputs into the model's own outputs
     return model
 
 

@@ -24,7 +24,7 @@ each of which is written to :attr:`OptimizedHotSpotResult.decisions` so an offic
    * else **k nearest neighbours** with k = 5 % of the number of features, clamped to 3…30: no band shows
      significant clustering, so the neighbourhood is defined by count, not distance.
 
-4. **Gi\*** (:func:`.getis_ord.gi_star`) with the chosen weights over *all* features (outliers included) and
+4. **Gi*** (:func:`.getis_ord.gi_star`) with the chosen weights over *all* features (outliers included) and
    the Benjamini–Hochberg false discovery rate correction always on. Features with no neighbour within the
    band (typically locational outliers) get NULL results and a warning. The log also gives the share of
    features with fewer than 8 neighbours (ArcGIS's rule of thumb for a reliable Gi*).

@@ -2,7 +2,8 @@
 
 import importlib
 
-from qgis.core import QgsMessageLog, Qgis, QgsProcessingProvider
+from qgis.core import Qgis, QgsApplication, QgsMessageLog, QgsProcessingProvider
+from qgis.PyQt import sip
 from qgis.PyQt.QtGui import QIcon
 
 from ..resources_path import resource
@@ -57,7 +58,23 @@ class CreativeClustersProvider(QgsProcessingProvider):
                 )
                 continue
             self.addAlgorithm(module.ALGORITHM())
-        self._load_models()
+        registry = QgsApplication.processingRegistry()
+        if registry.providerById(self.id()) is self:
+            self._load_models()
+        else:
+            # a model's steps are looked up in the registry, which does not know this provider yet: load the
+            # shipped models once the provider is registered (refreshAlgorithms runs this method again)
+            registry.providerAdded.connect(self._reload_when_registered)
+
+    def _reload_when_registered(self, provider_id):
+        registry = QgsApplication.processingRegistry()
+        if sip.isdeleted(self):  # QGIS deleted this provider (e.g. a rejected duplicate): stop listening
+            registry.providerAdded.disconnect(self._reload_when_registered)
+            return
+        if provider_id != self.PROVIDER_ID:
+            return
+        registry.providerAdded.disconnect(self._reload_when_registered)
+        self.refreshAlgorithms()
 
     def _load_models(self):
         """The shipped Processing models (``resources/models/*.model3``), e.g. the full analysis chain."""
