@@ -61,11 +61,6 @@ class Demo:
         self.layers = {}  # name -> (QgsMapLayer, style name)
         self.timings = []
 
-    def has(self, algorithm):
-        from qgis.core import QgsApplication
-
-        return QgsApplication.processingRegistry().algorithmById(f"creativeclusters:{algorithm}") is not None
-
     def run(self, algorithm, parameters):
         import processing
 
@@ -88,13 +83,25 @@ class Demo:
         self.layers[name] = (layer, style)
         return layer
 
+    def raster_style(self, path, style):
+        """Style a raster with the plugin's styling code and save the style beside it (QGIS loads
+        ``<name>.qml`` automatically when the raster is opened)."""
+        from qgis.core import QgsRasterLayer
+
+        from creative_clusters_plugin.styling import apply_style
+
+        layer = QgsRasterLayer(str(path), Path(path).stem)
+        if not layer.isValid():
+            raise RuntimeError(f"demo raster {path} did not load")
+        apply_style(layer, style)
+        message, ok = layer.saveNamedStyle(str(Path(path).with_suffix(".qml")))
+        if not ok:
+            print(f"WARNING: could not save the style of {Path(path).name}: {message}")
+
     def save_styles(self):
         """Style each layer with the plugin's styling code and store the style in the GeoPackage."""
-        try:
-            from creative_clusters_plugin.styling import apply_style
-        except ImportError:
-            print("Styling module not available: layers saved without styles.")
-            return
+        from creative_clusters_plugin.styling import apply_style
+
         from qgis.core import QgsVectorLayer
 
         for name, (layer, style) in self.layers.items():
@@ -134,19 +141,23 @@ def main(argv=None):
 
         demo.run("classifyfirms", {"INPUT": firms_src, "RULE": 0, "OUTPUT": demo.table("firms_classified")})
         firms = demo.layer("firms_classified", "classified_firms")
-        firms_for_lq = firms
-        if demo.has("flagstacks"):
-            demo.run(
-                "flagstacks",
-                {"INPUT": firms, "OUTPUT": demo.table("firms_stacks"), "OUTPUT_ADDRESSES": demo.table("stacked_addresses")},
-            )
-            firms_for_lq = demo.layer("firms_stacks", "stacks")
-            demo.layer("stacked_addresses", None)
+        demo.run(
+            "flagstacks",
+            {"INPUT": firms, "OUTPUT": demo.table("firms_stacks"), "OUTPUT_ADDRESSES": demo.table("stacked_addresses")},
+        )
+        firms_for_lq = demo.layer("firms_stacks", "stacks")
+        demo.layer("stacked_addresses", None)
         demo.run(
             "locationquotients",
             {"AREAS": areas_src, "AREA_ID": "area_id", "FIRMS": firms_for_lq, "QUANTILE": 0.75, "OUTPUT": demo.table("areas_lq")},
         )
         demo.layer("areas_lq", "lq")
+        demo.run(
+            "clusterselection",
+            {"INPUT": areas_src, "AREA_ID": "area_id", "RECIPE": 0, "PERIODS": 1, "FIRMS": firms_for_lq,
+             "DATE_EARLIER": "2021-10-31", "DATE_LATER": "2026-10-31", "OUTPUT": demo.table("areas_clusters_nesta2016")},
+        )
+        demo.layer("areas_clusters_nesta2016", "clusters")
         demo.run(
             "hotspots",
             {
@@ -160,57 +171,54 @@ def main(argv=None):
         hotspots = demo.layer("areas_hotspots", "gi_bin")
         demo.run("growthpotential", {"INPUT": hotspots, "OUTPUT": demo.table("areas_growth")})
         demo.layer("areas_growth", "growth")
-        if demo.has("optimizedhotspots"):
-            demo.run(
-                "optimizedhotspots",
-                {"INPUT": f"{work / 'creative_clusters_demo.gpkg'}|layername=firms_classified|subset=\"cc_creative\" = 1",
-                 "AGGREGATION": 1, "OUTPUT": demo.table("optimized_hotspots")},
-            )
-            demo.layer("optimized_hotspots", "gi_bin")
-        if demo.has("localmoran"):
-            demo.run(
-                "localmoran",
-                {"INPUT": demo.layers["areas_lq"][0], "FIELD": "lq_creative", "WEIGHTS": 0, "PERMUTATIONS": 999,
-                 "SEED": 1, "FDR": False, "OUTPUT": demo.table("areas_local_moran")},
-            )
-            demo.layer("areas_local_moran", "cotype")
-        if demo.has("microclusters"):
-            demo.run(
-                "microclusters",
-                {"INPUT": firms_for_lq, "FILTER": 0, "METHOD": 0, "EPS": 250, "MIN_FIRMS": 50, "STACKS": 2 if "firms_stacks" in demo.layers else 0,
-                 "OUTPUT_POINTS": demo.table("microcluster_firms"), "OUTPUT_CLUSTERS": demo.table("microclusters")},
-            )
-            demo.layer("microclusters", "microclusters")
-        if demo.has("density"):
-            demo.run(
-                "density",
-                {"INPUT": f"{work / 'creative_clusters_demo.gpkg'}|layername=firms_classified|subset=\"cc_creative\" = 1",
-                 "BANDWIDTH": 1000, "PIXEL_SIZE": 100, "KERNEL": 0, "OUTPUT": str(work / "creative_density.tif")},
-            )
-        if demo.has("corridors") and "microclusters" in demo.layers:
-            demo.run(
-                "corridors",
-                {"CLUSTERS": demo.layers["microclusters"][0], "MASS_FIELD": "n_firms", "CELL_SIZE": 100,
-                 "OUTPUT_LINKS": demo.table("corridor_links"), "OUTPUT_CORRIDORS": demo.table("corridors"),
-                 "OUTPUT_RASTER": str(work / "corridor_surface.tif")},
-            )
-            demo.layer("corridor_links", "corridor_links")
-            demo.layer("corridors", "corridors")
+        demo.run(
+            "optimizedhotspots",
+            {"INPUT": f"{work / 'creative_clusters_demo.gpkg'}|layername=firms_classified|subset=\"cc_creative\" = 1",
+             "AGGREGATION": 1, "OUTPUT": demo.table("optimized_hotspots")},
+        )
+        demo.layer("optimized_hotspots", "gi_bin")
+        demo.run(
+            "localmoran",
+            {"INPUT": demo.layers["areas_lq"][0], "FIELD": "lq_creative", "WEIGHTS": 0, "PERMUTATIONS": 999,
+             "SEED": 1, "FDR": False, "OUTPUT": demo.table("areas_local_moran")},
+        )
+        demo.layer("areas_local_moran", "cotype")
+        demo.run(
+            "microclusters",
+            {"INPUT": firms_for_lq, "FILTER": 0, "METHOD": 0, "EPS": 250, "MIN_FIRMS": 50, "STACKS": 2,
+             "OUTPUT_POINTS": demo.table("microcluster_firms"), "OUTPUT_CLUSTERS": demo.table("microclusters")},
+        )
+        demo.layer("microclusters", "microclusters")
+        demo.layer("microcluster_firms", "classified_firms")
+        demo.run(
+            "density",
+            {"INPUT": f"{work / 'creative_clusters_demo.gpkg'}|layername=firms_classified|subset=\"cc_creative\" = 1",
+             "BANDWIDTH": 1000, "PIXEL_SIZE": 100, "KERNEL": 0, "REFERENCE": firms,
+             "OUTPUT": str(work / "creative_density.tif"), "OUTPUT_RELATIVE": str(work / "creative_relative_density.tif")},
+        )
+        demo.raster_style(work / "creative_density.tif", "density")
+        demo.raster_style(work / "creative_relative_density.tif", "density")
+        demo.run(
+            "corridors",
+            {"CLUSTERS": demo.layers["microclusters"][0], "MASS_FIELD": "n_firms", "CELL_SIZE": 100,
+             "OUTPUT_LINKS": demo.table("corridor_links"), "OUTPUT_CORRIDORS": demo.table("corridors"),
+             "OUTPUT_RASTER": str(work / "corridor_surface.tif")},
+        )
+        demo.layer("corridor_links", "corridor_links")
+        demo.layer("corridors", "corridors")
+        demo.raster_style(work / "corridor_surface.tif", "corridor_surface")
         demo.save_styles()
 
-        try:
-            from creative_clusters_plugin.layout.hotspot_map import export_hotspot_map
+        from creative_clusters_plugin.layout.hotspot_map import export_hotspot_map
 
-            export_hotspot_map(hotspots, work / "hotspot_map.pdf", title="Creative hot spots — demo region")
-            print(f"\nOne-page hot-spot map: {final / 'hotspot_map.pdf'}")
-        except ImportError:
-            print("Layout module not available: no PDF map written.")
-        if demo.has("exportatlas") and "microclusters" in demo.layers:
-            demo.run(
-                "exportatlas",
-                {"COVERAGE": demo.layers["microclusters"][0], "TITLE": "Creative microclusters — demo region",
-                 "OUTPUT": str(work / "atlas.pdf")},
-            )
+        export_hotspot_map(hotspots, work / "hotspot_map.pdf", title="Creative hot spots — demo region")
+        print(f"\nOne-page hot-spot map: {final / 'hotspot_map.pdf'}")
+        demo.run(
+            "exportatlas",
+            {"COVERAGE": demo.layers["microclusters"][0], "TITLE": "Creative microclusters — demo region",
+             "LAYERS": [demo.layers["microclusters"][0], demo.layers["corridors"][0]],
+             "OUTPUT": str(work / "atlas.pdf")},
+        )
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
