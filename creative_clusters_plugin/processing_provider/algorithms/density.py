@@ -44,6 +44,7 @@ from ...core.kernel_density import (
 )
 from ...core.raster_io import DEFAULT_NODATA, OVERVIEW_THRESHOLD, write_geotiff
 from ...core.stacking import STACK_EXCLUDE, STACK_OPTIONS, apply_stack_choice
+from ..bulk_point_reader import read_points_in_bulk
 from ..base_algorithm import CreativeClustersAlgorithm
 
 STACK_FIELD = "cc_stack"
@@ -147,11 +148,21 @@ class Density(CreativeClustersAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.TOTAL, self.tr("Total weight (integral of the surface)")))
 
     # --- helpers ----------------------------------------------------------------------------------
-    def _read_points(self, source, crs, feedback, fields, progress_range):
+    def _read_points(self, source, crs, feedback, fields, progress_range, bulk=None):
         """Coordinates in ``crs`` and the values of ``fields`` (NULL → None), one row per point.
 
-        A lean reader (no feature objects kept): a million points cost about 2 s.
+        ``bulk`` is ``(parameters, name, context)``: a plain file layer is then read in bulk through GDAL
+        (:mod:`..bulk_point_reader`, about 0.2 s a million points); otherwise a lean feature loop (no feature
+        objects kept) reads any QGIS source, about 2 s a million points.
         """
+        if bulk is not None:
+            read = read_points_in_bulk(*bulk, crs, fields)
+            if read is not None:
+                xy, columns, skipped = read
+                if skipped:
+                    feedback.pushWarning(f"{skipped:,} feature(s) with no geometry were left out.")
+                feedback.setProgress(progress_range[1])
+                return xy, columns
         transform = None
         if crs.isValid() and source.sourceCrs().isValid() and crs != source.sourceCrs():
             transform = QgsCoordinateTransform(source.sourceCrs(), crs, QgsProject.instance().transformContext())
@@ -280,7 +291,7 @@ class Density(CreativeClustersAlgorithm):
             )
         fields = ([weight_field] if weight_field else []) + stack_fields
         feedback.pushInfo("Reading the firm points…")
-        xy, attributes = self._read_points(source, crs, feedback, fields, (0, 30))
+        xy, attributes = self._read_points(source, crs, feedback, fields, (0, 30), (parameters, self.INPUT, context))
         if len(xy) == 0:
             raise QgsProcessingException("The input layer has no points (with a geometry): there is nothing to map.")
         weights = self._weights(xy, attributes, weight_field, stacks, feedback, "firms")
@@ -348,7 +359,9 @@ class Density(CreativeClustersAlgorithm):
                     feedback.pushWarning("All firms (REFERENCE) have no 'cc_stack' field: none of them is excluded.")
                     ref_stacks = 0
             feedback.pushInfo("Reading all firms (REFERENCE)…")
-            ref_xy, ref_attributes = self._read_points(reference_source, crs, feedback, ref_fields, (75, 85))
+            ref_xy, ref_attributes = self._read_points(
+                reference_source, crs, feedback, ref_fields, (75, 85), (parameters, self.REFERENCE, context)
+            )
             if len(ref_xy) == 0:
                 raise QgsProcessingException("The layer of all firms (REFERENCE) has no points.")
             ref_weights = self._weights(
