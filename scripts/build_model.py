@@ -78,6 +78,7 @@ def build_model():
             output = QgsProcessingModelOutput(description, description)
             output.setChildId(child_id)
             output.setChildOutputName(output_name)
+            output.setDefaultValue("TEMPORARY_OUTPUT")  # an output not asked for goes to a temporary file
             model_outputs[description] = output
         child.setModelOutputs(model_outputs)
         model.addChildAlgorithm(child)
