@@ -13,7 +13,11 @@ from tests.conftest import ensure_provider
 
 PROJECT = Path(__file__).resolve().parents[2]
 QGIS_PROCESS = Path("/usr/bin/qgis_process.bin")
-CORE_ALGORITHMS = {"classifyfirms", "locationquotients", "hotspots"}
+CORE_ALGORITHMS = {
+    "classifyfirms", "geocodepostcodes", "locationquotients", "hotspots", "localmoran", "optimizedhotspots",
+    "clusterselection", "flagstacks", "microclusters", "density", "corridors", "growthpotential", "exportatlas",
+    "exporthotspotmap",
+}
 
 
 def test_metadata_is_complete():
@@ -127,6 +131,8 @@ def test_zip_installs_and_qgis_process_lists_and_runs(installed_profile, tmp_pat
     assert listing.returncode == 0, listing.stderr
     for name in CORE_ALGORITHMS:
         assert f"creativeclusters:{name}" in listing.stdout
+    # the shipped model is listed too: its steps resolved once the provider was registered
+    assert "creativeclusters:Full creative-cluster analysis" in listing.stdout
     out = tmp_path / "classified.gpkg"
     run = _qgis_process(
         installed_profile,
