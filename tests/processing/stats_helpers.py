@@ -9,19 +9,22 @@ from qgis.core import QgsFeature, QgsGeometry, QgsPointXY, QgsProcessingFeedback
 
 
 class RecordingFeedback(QgsProcessingFeedback):
-    """Keeps every info / warning message so tests can assert on the log."""
+    """Keeps every info / warning message so tests can assert on the log (``log`` holds both, in order);
+    ``cancel_after_progress`` presses Cancel once progress passes that percentage."""
 
     def __init__(self, cancel_after_progress=None):
         super().__init__()
-        self.infos, self.warnings = [], []
+        self.infos, self.warnings, self.log = [], [], []
         self._cancel_after = cancel_after_progress
 
     def pushInfo(self, info):  # noqa: N802 - QGIS API
         self.infos.append(info)
+        self.log.append(info)
         super().pushInfo(info)
 
     def pushWarning(self, warning):  # noqa: N802 - QGIS API
         self.warnings.append(warning)
+        self.log.append(warning)
         super().pushWarning(warning)
 
     def setProgress(self, progress):  # noqa: N802 - QGIS API

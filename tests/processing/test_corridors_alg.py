@@ -20,25 +20,14 @@ from qgis.core import (
 rasterio = pytest.importorskip("rasterio")
 skgraph = pytest.importorskip("skimage.graph")
 
+from tests.processing.stats_helpers import RecordingFeedback as Feedback
+
 LINK_FIELDS = [
     "link_id", "from_id", "to_id", "euc_dist", "cost_dist", "path_len", "cost_euc", "cost_path", "gravity",
     "strength", "in_mst", "strong", "in_chain", "corridor_id", "origin", "split_from",
 ]
 CORRIDOR_FIELDS = ["corridor_id", "clusters", "n_clusters", "total_mass", "length_m", "mean_strength", "rank"]
 
-
-class Feedback(QgsProcessingFeedback):
-    def __init__(self):
-        super().__init__()
-        self.warnings, self.infos = [], []
-
-    def pushWarning(self, text):  # noqa: N802 - QGIS API
-        self.warnings.append(text)
-        super().pushWarning(text)
-
-    def pushInfo(self, text):  # noqa: N802 - QGIS API
-        self.infos.append(text)
-        super().pushInfo(text)
 
 
 def cluster_layer(rows, crs="EPSG:27700", kind="Polygon"):

@@ -5,7 +5,7 @@ check what must hold whatever the data (least costs against scikit-image, every 
 
 import numpy as np
 import pytest
-from qgis.core import QgsFeature, QgsGeometry, QgsProcessingFeedback, QgsVectorLayer
+from qgis.core import QgsFeature, QgsGeometry, QgsVectorLayer
 
 gpd = pytest.importorskip("geopandas")
 skgraph = pytest.importorskip("skimage.graph")
@@ -13,21 +13,7 @@ skgraph = pytest.importorskip("skimage.graph")
 from shapely.geometry import Point, box  # noqa: E402
 
 from tests.core.test_corridors import CREATIVE_CLASSES  # noqa: E402
-
-
-class Feedback(QgsProcessingFeedback):
-    def __init__(self):
-        super().__init__()
-        self.lines = []
-
-    def pushInfo(self, text):  # noqa: N802 - QGIS API
-        self.lines.append(text)
-        super().pushInfo(text)
-
-    def pushWarning(self, text):  # noqa: N802 - QGIS API
-        self.lines.append("WARNING " + text)
-        super().pushWarning(text)
-
+from tests.processing.stats_helpers import RecordingFeedback as Feedback  # noqa: E402
 
 @pytest.mark.shared_data
 def test_south_yorkshire_grid_hotspots_with_motorways(shared_data, provider, run_alg, tmp_path):
@@ -65,7 +51,7 @@ def test_south_yorkshire_grid_hotspots_with_motorways(shared_data, provider, run
     links = list(out["OUTPUT_LINKS"].getFeatures())
     corridors = list(out["OUTPUT_CORRIDORS"].getFeatures())
     print(f"\nSouth Yorkshire: {len(firms)} creative firms (first SIC), {len(clusters)} 1 km hotspots (≥ 25 firms)")
-    print("\n".join(feedback.lines))
+    print("\n".join(feedback.log))
     for f in sorted(links, key=lambda f: -f["gravity"])[:12]:
         print(f"  {f['from_id']} — {f['to_id']}: cost {f['cost_dist']:.0f}, path {f['path_len'] / 1000:.1f} km, "
               f"cost/path {f['cost_path']:.2f}, gravity {f['gravity']:.2f}, strength {f['strength']:.2f}")

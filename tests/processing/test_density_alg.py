@@ -10,27 +10,15 @@ from qgis.core import (
     QgsGeometry,
     QgsPointXY,
     QgsProcessingException,
-    QgsProcessingFeedback,
     QgsVectorLayer,
 )
+
+from tests.processing.stats_helpers import RecordingFeedback as Feedback
 
 rasterio = pytest.importorskip("rasterio")
 
 QGIS_QUARTIC_FACTOR = 7.25  # QGIS 3.22 Heatmap: 116/(5πh²)·15/16 instead of 3/(πh²)
 
-
-class Feedback(QgsProcessingFeedback):
-    def __init__(self):
-        super().__init__()
-        self.warnings, self.infos = [], []
-
-    def pushWarning(self, text):  # noqa: N802 - QGIS API
-        self.warnings.append(text)
-        super().pushWarning(text)
-
-    def pushInfo(self, text):  # noqa: N802 - QGIS API
-        self.infos.append(text)
-        super().pushInfo(text)
 
 
 def point_layer(rows, crs="EPSG:27700", fields="field=w:double&field=cc_stack:boolean"):

@@ -13,22 +13,11 @@ from qgis.core import (
     QgsVectorLayer,
 )
 
+from tests.processing.stats_helpers import RecordingFeedback as LogFeedback
+
 CODEPOINT_ZIP = ("postcodes", "os_codepoint_open_2025_04_codepo_gb.zip")
 SY_FIRMS = ("firms", "companies_house_2024-11_south_yorkshire_points.gpkg")
 
-
-class LogFeedback(QgsProcessingFeedback):
-    def __init__(self):
-        super().__init__()
-        self.log = []
-
-    def pushInfo(self, info):  # noqa: N802 - QGIS API
-        self.log.append(info)
-        super().pushInfo(info)
-
-    def pushWarning(self, warning):  # noqa: N802 - QGIS API
-        self.log.append(warning)
-        super().pushWarning(warning)
 
 
 def _gpkg_point_xy(blob):

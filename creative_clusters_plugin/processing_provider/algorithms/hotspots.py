@@ -48,6 +48,8 @@ class LocalStatisticAlgorithm(CreativeClustersAlgorithm):
 
     GROUP = "2 · Specialisation and hot spots"
     GROUP_ID = "hotspots"
+    STATISTIC = ""  # the statistic's name in the log, e.g. "Gi*"
+    OUTPUT_DESCRIPTION = ""  # the output sink's label
 
     INPUT = "INPUT"
     FIELD = "FIELD"
@@ -162,14 +164,7 @@ class LocalStatisticAlgorithm(CreativeClustersAlgorithm):
         table = self.read_table(source, feedback, fields=[field_name], with_geometry=contiguity, progress_range=(0, 15))
         if len(table) == 0:
             raise QgsProcessingException("The input layer has no features with a geometry.")
-        values = pd.to_numeric(table.frame[field_name], errors="coerce").to_numpy(dtype=float)
-        keep = np.isfinite(values)
-        dropped = int((~keep).sum())
-        if dropped:
-            feedback.pushWarning(
-                f"{dropped} feature(s) have a NULL or non-numeric '{field_name}': they are left out of the analysis "
-                "(not neighbours of anyone) and get NULL results."
-            )
+        values, keep = self.analysis_values(table, field_name, feedback)
         if keep.sum() < 3:
             raise QgsProcessingException(
                 f"Only {int(keep.sum())} feature(s) have a value in '{field_name}': at least 3 are needed."
@@ -208,6 +203,36 @@ class LocalStatisticAlgorithm(CreativeClustersAlgorithm):
         fdr = self.parameterAsBoolean(parameters, self.FDR, context)
         return permutations, seed, fdr
 
+    def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
+        self.add_input_parameters("Analysis field")
+        self.add_weights_parameters()
+        self.add_inference_parameters()
+        self.add_advanced_weights_parameters()
+        self.addParameter(QgsProcessingParameterFeatureSink(self.OUTPUT, self.tr(self.OUTPUT_DESCRIPTION)))
+
+    def log_run(self, feedback, field_name, n, permutations, seed, fdr):
+        """One log line saying what is computed and how it is tested."""
+        feedback.pushInfo(
+            f"{self.STATISTIC} on '{field_name}' for {n:,} features"
+            + (f", {permutations:,} permutations (seed {seed})" if permutations else ", analytic inference")
+            + (", FDR correction" if fdr else "")
+            + "."
+        )
+
+    @staticmethod
+    def analysis_values(table, field_name, feedback):
+        """The field's values as floats and the mask of usable ones; NULL or non-numeric values are left out
+        of the analysis with a warning (those features get NULL results)."""
+        values = pd.to_numeric(table.frame[field_name], errors="coerce").to_numpy(dtype=float)
+        keep = np.isfinite(values)
+        dropped = int((~keep).sum())
+        if dropped:
+            feedback.pushWarning(
+                f"{dropped} feature(s) have a NULL or non-numeric '{field_name}': they are left out of the analysis "
+                "(not neighbours of anyone) and get NULL results."
+            )
+        return values, keep
+
     @staticmethod
     def expand(keep, values, fill=np.nan, dtype=object):
         """Full-length column (one entry per input feature) from values of the analysed features."""
@@ -237,6 +262,8 @@ def gi_columns(result, keep=None) -> dict:
 
 
 class HotSpots(LocalStatisticAlgorithm):
+    STATISTIC = "Gi*"
+    OUTPUT_DESCRIPTION = "Hot spots (Gi*)"
     ALGORITHM_ID = "hotspots"
     DISPLAY_NAME = "Hot spot analysis (Getis-Ord Gi*)"
     TAGS = "getis,ord,gi*,gistar,hot spot,cold spot,cluster,fdr,permutation,arcgis"
@@ -273,22 +300,10 @@ class HotSpots(LocalStatisticAlgorithm):
         + """<p>References: Getis &amp; Ord (1992) <i>Geographical Analysis</i> 24(3); Ord &amp; Getis (1995) <i>Geographical Analysis</i> 27(4); Benjamini &amp; Hochberg (1995); Anselin (1995) for conditional permutation; ArcGIS Pro "How Hot Spot Analysis (Getis-Ord Gi*) works".</p>"""
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
-        self.add_input_parameters("Analysis field")
-        self.add_weights_parameters()
-        self.add_inference_parameters()
-        self.add_advanced_weights_parameters()
-        self.addParameter(QgsProcessingParameterFeatureSink(self.OUTPUT, self.tr("Hot spots (Gi*)")))
-
     def execute(self, parameters, context, feedback):
         permutations, seed, fdr = self.inference_options(parameters, context)
         table, keep, values, weights, options = self.read_input(parameters, context, feedback)
-        feedback.pushInfo(
-            f"Gi* on '{options['field']}' for {len(values):,} features"
-            + (f", {permutations:,} permutations (seed {seed})" if permutations else ", analytic inference")
-            + (", FDR correction" if fdr else "")
-            + "."
-        )
+        self.log_run(feedback, options["field"], len(values), permutations, seed, fdr)
         result = gi_star(
             values, weights, permutations=permutations, seed=seed, fdr=fdr,
             callback=self.progress_callback(feedback, 25, 90),

@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from qgis.core import QgsProcessingParameterFeatureSink
-
 from ...core.local_moran import local_moran
 from ..base_algorithm import field
 from .hotspots import INPUT_HELP, WEIGHTS_HELP, LocalStatisticAlgorithm
 
 
 class LocalMoran(LocalStatisticAlgorithm):
+    STATISTIC = "Local Moran's I"
+    OUTPUT_DESCRIPTION = "Clusters and outliers (local Moran)"
     ALGORITHM_ID = "localmoran"
     DISPLAY_NAME = "Cluster and outlier analysis (Anselin local Moran's I)"
     TAGS = "local moran,lisa,anselin,cluster,outlier,hh,ll,hl,lh,cotype,permutation,fdr,arcgis"
@@ -49,22 +49,10 @@ class LocalMoran(LocalStatisticAlgorithm):
         + """<p>References: Anselin (1995) "Local indicators of spatial association — LISA", <i>Geographical Analysis</i> 27(2); Sokal, Oden &amp; Thomson (1998) <i>Geographical Analysis</i> 30(4); ArcGIS Pro "How Cluster and Outlier Analysis (Anselin Local Moran's I) works".</p>"""
     )
 
-    def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
-        self.add_input_parameters("Analysis field")
-        self.add_weights_parameters()
-        self.add_inference_parameters()
-        self.add_advanced_weights_parameters()
-        self.addParameter(QgsProcessingParameterFeatureSink(self.OUTPUT, self.tr("Clusters and outliers (local Moran)")))
-
     def execute(self, parameters, context, feedback):
         permutations, seed, fdr = self.inference_options(parameters, context)
         table, keep, values, weights, options = self.read_input(parameters, context, feedback)
-        feedback.pushInfo(
-            f"Local Moran's I on '{options['field']}' for {len(values):,} features"
-            + (f", {permutations:,} permutations (seed {seed})" if permutations else ", analytic inference only")
-            + (", FDR correction" if fdr else "")
-            + "."
-        )
+        self.log_run(feedback, options["field"], len(values), permutations, seed, fdr)
         result = local_moran(
             values, weights, permutations=permutations, seed=seed, fdr=fdr,
             callback=self.progress_callback(feedback, 25, 90),

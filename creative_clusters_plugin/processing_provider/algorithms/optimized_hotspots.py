@@ -139,14 +139,7 @@ class OptimizedHotSpots(LocalStatisticAlgorithm):
         table = self.read_table(source, feedback, fields=[field_name], progress_range=(0, 15))
         if len(table) == 0:
             raise QgsProcessingException("The input layer has no features with a geometry.")
-        values = pd.to_numeric(table.frame[field_name], errors="coerce").to_numpy(dtype=float)
-        keep = np.isfinite(values)
-        dropped = int((~keep).sum())
-        if dropped:
-            feedback.pushWarning(
-                f"{dropped} feature(s) have a NULL or non-numeric '{field_name}': they are left out of the analysis "
-                "(not neighbours of anyone) and get NULL results."
-            )
+        values, keep = self.analysis_values(table, field_name, feedback)
         result = optimized_hot_spots(
             table.xy[keep], values[keep], what="features with a value",
             callback=self.progress_callback(feedback, 15, 90),
