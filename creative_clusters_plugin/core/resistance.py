@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -229,13 +228,9 @@ class RasterData:
 
 
 def _crs_object(crs):
-    from rasterio.crs import CRS
+    from .raster_io import to_rasterio_crs
 
-    if crs is None:
-        return None
-    if isinstance(crs, CRS):
-        return crs
-    return CRS.from_user_input(crs)
+    return to_rasterio_crs(crs)
 
 
 def crs_to_wkt(crs) -> str | None:
@@ -535,41 +530,10 @@ def build_resistance(
 # writing
 # --------------------------------------------------------------------------------------------------------
 def write_geotiff(path, array: np.ndarray, grid: Grid, nodata: float = -9999.0, description: str | None = None) -> str:
-    """Write a single-band float32 GeoTIFF atomically (temporary file in the same folder + ``os.replace``).
+    """Write a single-band float32 GeoTIFF of ``grid`` atomically (:func:`.raster_io.write_geotiff`).
 
     NaN and infinite cells are written as ``nodata``. Returns ``path``.
     """
-    import rasterio
+    from .raster_io import write_geotiff as write_band
 
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    data = np.asarray(array, dtype=np.float32)
-    data = np.where(np.isfinite(data), data, np.float32(nodata)).astype(np.float32)
-    handle, temporary = tempfile.mkstemp(suffix=".tif", prefix=".tmp_", dir=folder)
-    os.close(handle)
-    try:
-        profile = dict(
-            driver="GTiff",
-            height=grid.height,
-            width=grid.width,
-            count=1,
-            dtype="float32",
-            transform=grid.transform,
-            nodata=float(nodata),
-            compress="deflate",
-            tiled=grid.height >= 256 and grid.width >= 256,
-        )
-        crs = _crs_object(grid.crs)
-        if crs is not None:
-            profile["crs"] = crs
-        with rasterio.open(temporary, "w", **profile) as dataset:
-            dataset.write(data, 1)
-            if description:
-                dataset.set_band_description(1, description)
-        os.replace(temporary, path)
-    except Exception:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-        raise
-    return path
+    return write_band(path, array, grid.transform, grid.crs, nodata=nodata, description=description)
