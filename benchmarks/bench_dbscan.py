@@ -21,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from creative_clusters_plugin.core.dbscan import dbscan  # noqa: E402
+from timing import timed as timed_runs  # noqa: E402
 
 
 def clustered_points(n, seed=0, extent=150_000.0):
@@ -35,11 +36,8 @@ def clustered_points(n, seed=0, extent=150_000.0):
 
 
 def timed(fn, repeat):
-    times, out = [], None
-    for _ in range(repeat):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
+    """``(median seconds, result)`` of ``repeat`` calls."""
+    times, out = timed_runs(fn, repeat)
     return statistics.median(times), out
 
 

@@ -27,7 +27,6 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 from creative_clusters_plugin.core.getis_ord import gi_star  # noqa: E402
 from creative_clusters_plugin.core.local_moran import local_moran  # noqa: E402
 from creative_clusters_plugin.core.weights import contiguity_weights, knn_weights  # noqa: E402
+from timing import timed  # noqa: E402
 
 REF_PYTHON = ROOT / ".venv-ref" / "bin" / "python"
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -142,13 +142,6 @@ def median(times):
     return statistics.median(times) if times else float("nan")
 
 
-def timed(fn, repeat):
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return times, result
 
 
 def run_peers(jobs, y, matrix=None, xy=None, timeout=3600):

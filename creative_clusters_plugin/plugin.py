@@ -45,21 +45,19 @@ class CreativeClustersPlugin:
         self.docks, self.actions = install_gui(self.iface)
 
     def unload(self):
-        iface = self.iface
+        # test ifaces (pytest-qgis) lack some of the desktop methods: remove with what the iface has
+        remove_menu = getattr(self.iface, "removePluginMenu", None)
+        remove_icon = getattr(self.iface, "removeToolBarIcon", None)
+        remove_dock = getattr(self.iface, "removeDockWidget", None)
         for action in self.actions:
-            for remove in ("removePluginMenu", "removeToolBarIcon"):
-                method = getattr(iface, remove, None)
-                if method is not None:
-                    if remove == "removePluginMenu":
-                        method("&Creative Clusters", action)
-                    else:
-                        method(action)
+            if remove_menu is not None:
+                remove_menu("&Creative Clusters", action)
+            if remove_icon is not None:
+                remove_icon(action)
             action.deleteLater()
         for dock in self.docks:
-            cleanup = getattr(dock, "cleanup", None)
-            if cleanup is not None:
-                cleanup()
-            remove_dock = getattr(iface, "removeDockWidget", None)
+            if hasattr(dock, "cleanup"):
+                dock.cleanup()
             if remove_dock is not None:
                 remove_dock(dock)
             dock.deleteLater()

@@ -168,7 +168,6 @@ def main(argv=None):
 
     window, iface = start_window()
     from creative_clusters_plugin.gui.install import install_gui
-    from qgis.PyQt.QtCore import Qt
 
     docks, actions = install_gui(iface)
     style_dock, atlas_dock = docks

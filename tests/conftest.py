@@ -81,7 +81,7 @@ def demo_region(tmp_path_factory):
 def run_alg(provider):
     """``run_alg("hotspots", {...})`` runs ``creativeclusters:hotspots`` and returns its result dict."""
     import processing
-    from qgis.core import QgsProcessingContext, QgsProcessingFeedback
+    from qgis.core import QgsProcessingFeedback
 
     def run(algorithm_id, parameters, feedback=None, context=None):
         if ":" not in algorithm_id:

@@ -73,7 +73,8 @@ import pandas as pd
 
 from .cost_distance import CostDistanceGrid, path_length
 from .errors import CreativeClustersError, check_callback
-from .resistance import Grid, available_memory, check_grid_memory, format_bytes
+from .memory import available_memory, format_bytes
+from .resistance import Grid, check_grid_memory
 
 
 class WidthMode(IntEnum):

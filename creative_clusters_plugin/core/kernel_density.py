@@ -62,12 +62,12 @@ radius; a grid that would not fit in the memory budget (default: half the availa
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .errors import CreativeClustersError, check_callback
+from .memory import available_memory, format_bytes
 
 QUARTIC, GAUSSIAN = 0, 1
 KERNEL_NAMES = ("Quartic (biweight)", "Gaussian")
@@ -248,29 +248,6 @@ def _check_pixel_size(pixel_size) -> float:
 # --------------------------------------------------------------------------------------------------------
 # memory
 # --------------------------------------------------------------------------------------------------------
-def available_memory() -> int:
-    """Bytes of memory available now (MemAvailable on Linux; physical memory / 2 elsewhere; 4 GB fallback)."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2)
-    except (ValueError, OSError, AttributeError):
-        return 4 * 1024**3
-
-
-def _human_bytes(n: float) -> str:
-    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
-        if n < 1024 or unit == "PB":
-            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
-        n /= 1024.0
-    return f"{n:.1f} PB"
-
-
 def _fft_shape(rows: int, cols: int, kernel_shape) -> tuple:
     import scipy.fft as sfft
 
@@ -289,12 +266,12 @@ def check_memory(grid: DensityGrid, pad_rows: int = 0, pad_cols: int = 0, memory
     cols = grid.width + 4 * pad_cols
     cells = float(rows) * float(cols)
     needed = cells * BYTES_PER_CELL
-    budget = available_memory() * 0.5 if memory_budget is None else float(memory_budget)
+    budget = (available_memory() or 4 * 1024**3) * 0.5 if memory_budget is None else float(memory_budget)
     if cells > MAX_CELLS or needed > budget:
         raise CreativeClustersError(
             f"The density raster would have {grid.height:,} rows × {grid.width:,} columns "
             f"({float(grid.height) * grid.width:.3g} cells; {cells:.3g} with the kernel's margin) and would need "
-            f"about {_human_bytes(needed)} of memory, more than the {_human_bytes(min(budget, MAX_CELLS * BYTES_PER_CELL))} "
+            f"about {format_bytes(needed)} of memory, more than the {format_bytes(min(budget, MAX_CELLS * BYTES_PER_CELL))} "
             "allowed. Use a larger PIXEL_SIZE (doubling it needs a quarter of the memory), a smaller extent or a "
             "smaller bandwidth."
         )

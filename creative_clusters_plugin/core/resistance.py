@@ -36,12 +36,12 @@ Planning 64(4).
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .errors import CreativeClustersError, check_callback
+from .memory import available_memory, format_bytes
 
 #: rough peak bytes per grid cell of the corridor pipeline: resistance (8), labels (4), corridor mosaic (4),
 #: one full-grid scikit-image MCP window (~60: costs, cumulative costs, traceback, edge maps, heap), temporaries
@@ -135,30 +135,6 @@ def nice_cell_size(extent_length: float, target_cells: int = 1000) -> float:
 # --------------------------------------------------------------------------------------------------------
 # memory
 # --------------------------------------------------------------------------------------------------------
-def available_memory() -> int | None:
-    """Bytes of memory available to this process (Linux MemAvailable, else physical free pages), or None."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as handle:
-            for line in handle:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_AVPHYS_PAGES"))
-    except (AttributeError, ValueError, OSError):
-        return None
-
-
-def format_bytes(n: float) -> str:
-    n = float(n)
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if n < 1024 or unit == "TB":
-            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} TB"
-
-
 def check_grid_memory(height: int, width: int, bytes_per_cell: float = BYTES_PER_CELL, memory_limit=None) -> int:
     """Raise a clear error when a grid of ``height × width`` cells would not fit in memory.
 

@@ -35,6 +35,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import QCoreApplication, QVariant
 
 from ..core.errors import CreativeClustersError
+from .bulk_point_reader import read_points_in_bulk
 
 # Post-processors must outlive processAlgorithm: Processing only keeps a raw pointer.
 _POST_PROCESSORS: list = []
@@ -265,6 +266,57 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
             wkb=wkb if with_geometry else None,
             skipped_null_geometry=skipped,
         )
+
+    def read_points(self, parameters, name, context, source, crs, feedback, fields=(), progress_range=(0.0, 10.0)):
+        """Coordinates in ``crs`` and the values of ``fields`` (NULL → None) of the point source of parameter
+        ``name``, one row per point (multipoints give one row per part); for analyses that need no features back.
+
+        A plain file layer is read in bulk through GDAL (:mod:`.bulk_point_reader`, about 0.2 s a million
+        points); any other QGIS source by a lean feature loop (no feature objects kept), about 2 s a million.
+        """
+        fields = list(fields)
+        read = read_points_in_bulk(parameters, name, context, crs, fields)
+        if read is not None:
+            xy, columns, skipped = read
+            if skipped:
+                feedback.pushWarning(f"{skipped:,} feature(s) with no geometry were left out.")
+            feedback.setProgress(progress_range[1])
+            return xy, columns
+        transform = None
+        if crs.isValid() and source.sourceCrs().isValid() and crs != source.sourceCrs():
+            transform = QgsCoordinateTransform(source.sourceCrs(), crs, QgsProject.instance().transformContext())
+        request = QgsFeatureRequest()
+        indices = [source.fields().lookupField(name) for name in fields]
+        if indices:
+            request.setSubsetOfAttributes(indices)
+        else:
+            request.setNoAttributes()
+        total = source.featureCount() or 0
+        step = (progress_range[1] - progress_range[0]) / total if total > 0 else 0.0
+        xs, ys = [], []
+        values = [[] for _ in fields]
+        skipped = 0
+        for i, feature in enumerate(source.getFeatures(request)):
+            if i % 20000 == 0:
+                self.check_cancel(feedback)
+                feedback.setProgress(progress_range[0] + i * step)
+            geometry = feature.geometry()
+            if geometry.isNull() or geometry.isEmpty():
+                skipped += 1
+                continue
+            if transform is not None:
+                geometry.transform(transform)
+            points = geometry.asMultiPoint() if geometry.isMultipart() else [geometry.asPoint()]
+            attributes = [feature.attribute(index) for index in indices]
+            for point in points:
+                xs.append(point.x())
+                ys.append(point.y())
+                for column, value in zip(values, attributes):
+                    column.append(None if value is None or value == NULL else value)
+        if skipped:
+            feedback.pushWarning(f"{skipped:,} feature(s) with no geometry were left out.")
+        xy = np.column_stack([np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)]) if xs else np.empty((0, 2))
+        return xy, {name: column for name, column in zip(fields, values)}
 
     # --- writing ----------------------------------------------------------------------------------
     @staticmethod

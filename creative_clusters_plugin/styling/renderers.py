@@ -327,16 +327,19 @@ def corridors_renderer(layer, field=None, ramp=None):
     return renderer
 
 
+def _true_value(layer, field):
+    """How the layer spells "true" in a flag field: True for booleans, 1 where the format stores integers."""
+    if any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in _unique_values(layer, field)):
+        return 1
+    return True
+
+
 def stacks_renderer(layer, field=None):
     """Firms at stacked registered-office addresses in red, the others small and grey."""
     field = require_field(layer, field or "cc_stack")
     (true_label, true_colour), (false_label, false_colour) = palettes.STACK_COLOURS[True], palettes.STACK_COLOURS[False]
-    values = _unique_values(layer, field)
-    true_value = True
-    if any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-        true_value = 1
     categories = [
-        QgsRendererCategory(true_value, make_symbol(layer, true_colour, size=2.6), true_label),
+        QgsRendererCategory(_true_value(layer, field), make_symbol(layer, true_colour, size=2.6), true_label),
         QgsRendererCategory("", make_symbol(layer, false_colour, size=1.2, outline="#a0a0a0"), false_label),
     ]
     return QgsCategorizedSymbolRenderer(field, categories)
@@ -446,12 +449,8 @@ __all__ = [
 def selected_clusters_renderer(layer, field=None):
     """Areas selected as clusters by a published recipe (``cc_cluster``) in purple, the others pale grey."""
     field = require_field(layer, field or "cc_cluster")
-    values = _unique_values(layer, field)
-    true_value = True
-    if any(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-        true_value = 1
     categories = [
-        QgsRendererCategory(true_value, make_symbol(layer, "#6a3d9a"), "Creative cluster"),
+        QgsRendererCategory(_true_value(layer, field), make_symbol(layer, "#6a3d9a"), "Creative cluster"),
         QgsRendererCategory("", make_symbol(layer, "#eeeeee", outline="#bdbdbd"), "Not selected"),
     ]
     return QgsCategorizedSymbolRenderer(field, categories)

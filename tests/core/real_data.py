@@ -76,3 +76,42 @@ def require_files(shared_data: Path):
     missing = [str(p) for p in needed if not p.exists()]
     if missing:
         pytest.skip(f"shared data files missing: {missing}")
+
+
+# DCMS creative SIC 2007 classes (methods.md §1), written out here independently of the plugin
+CREATIVE_CLASSES = {
+    "7021", "7311", "7312", "7111", "3212", "7410", "5911", "5912", "5913", "5914", "6010", "6020", "7420", "5821",
+    "5829", "6201", "6202", "5811", "5812", "5813", "5814", "5819", "7430", "9101", "9102", "5920", "8552", "9001",
+    "9002", "9003", "9004",
+}
+
+
+def motorways_path(shared_data: Path) -> Path:
+    return Path(shared_data) / "transport" / "os_openroads_gb_motorways_roadbox.fgb"
+
+
+def south_yorkshire_creative_grid_hotspots(shared_data: Path, cell: float = 1000.0, min_firms: int = 25):
+    """``(firms, clusters, masses)``: the creative firms (first SIC code; GeoDataFrame, EPSG:27700), simple grid
+    hotspots (``cell`` m cells with at least ``min_firms`` creative firms, touching cells merged; shapely
+    polygons) and the creative firms in each. Skips when the firms or the motorways are absent."""
+    import geopandas as gpd
+    import pytest
+    from shapely.geometry import box
+
+    firms_path = firms_gpkg(shared_data)
+    if not firms_path.exists() or not motorways_path(shared_data).exists():
+        pytest.skip("South Yorkshire firms or GB motorways not in shared data")
+    import fiona
+
+    with fiona.open(firms_path, layer="companies") as layer:
+        other_fields = [name for name in layer.schema["properties"] if name != "SICCode.SicText_1"]
+    firms = gpd.read_file(firms_path, layer="companies", ignore_fields=other_fields)
+    firms = firms[firms["SICCode.SicText_1"].fillna("").str.slice(0, 4).isin(CREATIVE_CLASSES)]
+    x, y = firms.geometry.x.to_numpy(), firms.geometry.y.to_numpy()
+    keys, counts = np.unique(np.column_stack([np.floor(x / cell), np.floor(y / cell)]).astype(int), axis=0, return_counts=True)
+    hot = [(box(kx * cell, ky * cell, (kx + 1) * cell, (ky + 1) * cell), int(n))
+           for (kx, ky), n in zip(keys, counts) if n >= min_firms]
+    merged = gpd.GeoSeries([square for square, _ in hot], crs="EPSG:27700").unary_union
+    clusters = list(getattr(merged, "geoms", [merged]))
+    masses = [sum(n for square, n in hot if cluster.contains(square.centroid)) for cluster in clusters]
+    return firms, clusters, masses

@@ -24,6 +24,7 @@ from creative_clusters_plugin.core.corridors import (  # noqa: E402
     rasterise_cores,
 )
 from creative_clusters_plugin.core.errors import CancelledError, CreativeClustersError  # noqa: E402
+from tests.core.real_data import CREATIVE_CLASSES, motorways_path, south_yorkshire_creative_grid_hotspots  # noqa: E402
 from creative_clusters_plugin.core.resistance import (  # noqa: E402
     RasterData,
     ResistanceWeights,
@@ -33,14 +34,6 @@ from creative_clusters_plugin.core.resistance import (  # noqa: E402
 )
 
 CRS = "EPSG:27700"
-# DCMS creative SIC 2007 classes (methods.md §1), written out here independently of the plugin
-CREATIVE_CLASSES = {
-    "7021", "7311", "7312", "7111", "3212", "7410", "5911", "5912", "5913", "5914", "6010", "6020", "7420", "5821",
-    "5829", "6201", "6202", "5811", "5812", "5813", "5814", "5819", "7430", "9101", "9102", "5920", "8552", "9001",
-    "9002", "9003", "9004",
-}
-
-
 def mcp_surface(costs, cells, cell):
     rows, cols = cells
     surface, _ = skgraph.MCP_Geometric(costs, sampling=(cell, cell)).find_costs(list(zip(rows.tolist(), cols.tolist())))
@@ -326,25 +319,9 @@ def test_random_scatter_gives_no_long_corridor(demo_region):
 # ------------------------------------------------------------------------------------------------
 @pytest.mark.shared_data
 def test_south_yorkshire_hotspots_with_motorways(shared_data):
-    firms_path = shared_data / "firms" / "companies_house_2024-11_south_yorkshire_points.gpkg"
-    roads_path = shared_data / "transport" / "os_openroads_gb_motorways_roadbox.fgb"
-    if not firms_path.exists() or not roads_path.exists():
-        pytest.skip("South Yorkshire firms or GB motorways not in shared data")
-    import fiona
-
-    with fiona.open(firms_path, layer="companies") as layer:
-        other_fields = [name for name in layer.schema["properties"] if name != "SICCode.SicText_1"]
-    firms = gpd.read_file(firms_path, layer="companies", ignore_fields=other_fields)
-    firms = firms[firms["SICCode.SicText_1"].fillna("").str.slice(0, 4).isin(CREATIVE_CLASSES)]
     # simple 1 km grid hotspots: cells with at least 25 creative firms, touching cells merged into one cluster
-    x, y = firms.geometry.x.to_numpy(), firms.geometry.y.to_numpy()
-    cx, cy = np.floor(x / 1000).astype(int), np.floor(y / 1000).astype(int)
-    keys, counts = np.unique(np.column_stack([cx, cy]), axis=0, return_counts=True)
-    hot = [box(kx * 1000, ky * 1000, kx * 1000 + 1000, ky * 1000 + 1000) for (kx, ky), n in zip(keys, counts) if n >= 25]
-    mass_of = {(kx, ky): n for (kx, ky), n in zip(keys, counts)}
-    merged = gpd.GeoSeries(hot, crs=CRS).unary_union
-    clusters = list(getattr(merged, "geoms", [merged]))
-    masses = [sum(n for (kx, ky), n in mass_of.items() if c.contains(Point(kx * 1000 + 500, ky * 1000 + 500))) for c in clusters]
+    firms, clusters, masses = south_yorkshire_creative_grid_hotspots(shared_data)
+    roads_path = motorways_path(shared_data)
     xmin, ymin, xmax, ymax = firms.total_bounds
     roads = gpd.read_file(roads_path, bbox=(-2.4, 53.1, -0.6, 53.9)).to_crs(CRS)  # South Yorkshire and around
     roads = roads.cx[xmin - 5000 : xmax + 5000, ymin - 5000 : ymax + 5000]

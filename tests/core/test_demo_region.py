@@ -15,7 +15,6 @@ import pytest
 
 gpd = pytest.importorskip("geopandas")
 
-from creative_clusters_plugin.core.demo_region import write_demo_region  # noqa: E402
 
 # The 31 DCMS creative SIC 2007 classes (methods.md section 1), written out here independently.
 DCMS_CLASSES = {

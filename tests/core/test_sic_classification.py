@@ -1,6 +1,5 @@
 """SIC parsing and DCMS classification: hand-made cases and the counts stated in ../shared/data/README.md."""
 
-import numpy as np
 import pandas as pd
 import pytest
 

@@ -126,14 +126,12 @@ def _classified_with_stack_flags(run_alg):
         ("b4", 180, 50, "47110 - Retail sale", None),
     ]
     classified = run_alg("classifyfirms", {"INPUT": _firms_layer(rows), "RULE": 0, "OUTPUT": "memory:"})["OUTPUT"]
-    index = classified.fields().lookupField("cc_stack")
-    if index < 0:
-        from qgis.core import QgsField
-        from qgis.PyQt.QtCore import QVariant
+    from qgis.core import QgsField
+    from qgis.PyQt.QtCore import QVariant
 
-        classified.dataProvider().addAttributes([QgsField("cc_stack", QVariant.Bool)])
-        classified.updateFields()
-        index = classified.fields().lookupField("cc_stack")
+    classified.dataProvider().addAttributes([QgsField("cc_stack", QVariant.Bool)])
+    classified.updateFields()
+    index = classified.fields().lookupField("cc_stack")
     changes = {f.id(): {index: f["name"].startswith("s")} for f in classified.getFeatures()}
     classified.dataProvider().changeAttributeValues(changes)
     return classified

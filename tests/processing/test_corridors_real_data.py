@@ -10,33 +10,19 @@ from qgis.core import QgsFeature, QgsGeometry, QgsVectorLayer
 gpd = pytest.importorskip("geopandas")
 skgraph = pytest.importorskip("skimage.graph")
 
-from shapely.geometry import Point, box  # noqa: E402
-
-from tests.core.test_corridors import CREATIVE_CLASSES  # noqa: E402
+from tests.core.real_data import motorways_path, south_yorkshire_creative_grid_hotspots  # noqa: E402
 from tests.processing.stats_helpers import RecordingFeedback as Feedback  # noqa: E402
+
 
 @pytest.mark.shared_data
 def test_south_yorkshire_grid_hotspots_with_motorways(shared_data, provider, run_alg, tmp_path):
-    firms_path = shared_data / "firms" / "companies_house_2024-11_south_yorkshire_points.gpkg"
-    roads_path = shared_data / "transport" / "os_openroads_gb_motorways_roadbox.fgb"
-    if not firms_path.exists() or not roads_path.exists():
-        pytest.skip("South Yorkshire firms or GB motorways not in shared data")
-    import fiona
-
-    with fiona.open(firms_path, layer="companies") as layer:
-        other = [name for name in layer.schema["properties"] if name != "SICCode.SicText_1"]
-    firms = gpd.read_file(firms_path, layer="companies", ignore_fields=other)
-    firms = firms[firms["SICCode.SicText_1"].fillna("").str.slice(0, 4).isin(CREATIVE_CLASSES)]
-    x, y = firms.geometry.x.to_numpy(), firms.geometry.y.to_numpy()
-    keys, counts = np.unique(np.column_stack([np.floor(x / 1000), np.floor(y / 1000)]).astype(int), axis=0, return_counts=True)
-    hot = [(box(kx * 1000, ky * 1000, kx * 1000 + 1000, ky * 1000 + 1000), n) for (kx, ky), n in zip(keys, counts) if n >= 25]
-    merged = gpd.GeoSeries([h for h, _ in hot]).unary_union
-    clusters = list(getattr(merged, "geoms", [merged]))
+    firms, clusters, masses = south_yorkshire_creative_grid_hotspots(shared_data)
+    roads_path = motorways_path(shared_data)
     layer = QgsVectorLayer("Polygon?crs=EPSG:27700&field=name:string&field=n_firms:integer", "hotspots", "memory")
     features = []
     for k, c in enumerate(clusters, start=1):
         feature = QgsFeature(layer.fields())
-        feature.setAttributes([f"H{k} E{c.centroid.x / 1000:.0f} N{c.centroid.y / 1000:.0f}", int(sum(n for h, n in hot if c.contains(h.centroid)))])
+        feature.setAttributes([f"H{k} E{c.centroid.x / 1000:.0f} N{c.centroid.y / 1000:.0f}", int(masses[k - 1])])
         feature.setGeometry(QgsGeometry.fromWkt(c.wkt))
         features.append(feature)
     layer.dataProvider().addFeatures(features)

@@ -2,7 +2,6 @@
 
 import configparser
 import os
-import shutil
 import subprocess
 import zipfile
 from pathlib import Path

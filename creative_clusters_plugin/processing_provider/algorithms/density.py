@@ -11,10 +11,7 @@ import math
 import numpy as np
 
 from qgis.core import (
-    NULL,
     QgsCoordinateReferenceSystem,
-    QgsCoordinateTransform,
-    QgsFeatureRequest,
     QgsProcessing,
     QgsProcessingException,
     QgsProcessingOutputNumber,
@@ -26,8 +23,6 @@ from qgis.core import (
     QgsProcessingParameterNumber,
     QgsProcessingParameterRasterDestination,
     QgsProcessingParameterRasterLayer,
-    QgsProject,
-    QgsWkbTypes,
 )
 
 from ...core.errors import CreativeClustersError
@@ -44,7 +39,6 @@ from ...core.kernel_density import (
 )
 from ...core.raster_io import DEFAULT_NODATA, OVERVIEW_THRESHOLD, write_geotiff
 from ...core.stacking import STACK_EXCLUDE, STACK_OPTIONS, apply_stack_choice
-from ..bulk_point_reader import read_points_in_bulk
 from ..base_algorithm import CreativeClustersAlgorithm
 
 STACK_FIELD = "cc_stack"
@@ -148,57 +142,6 @@ class Density(CreativeClustersAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.TOTAL, self.tr("Total weight (integral of the surface)")))
 
     # --- helpers ----------------------------------------------------------------------------------
-    def _read_points(self, source, crs, feedback, fields, progress_range, bulk=None):
-        """Coordinates in ``crs`` and the values of ``fields`` (NULL → None), one row per point.
-
-        ``bulk`` is ``(parameters, name, context)``: a plain file layer is then read in bulk through GDAL
-        (:mod:`..bulk_point_reader`, about 0.2 s a million points); otherwise a lean feature loop (no feature
-        objects kept) reads any QGIS source, about 2 s a million points.
-        """
-        if bulk is not None:
-            read = read_points_in_bulk(*bulk, crs, fields)
-            if read is not None:
-                xy, columns, skipped = read
-                if skipped:
-                    feedback.pushWarning(f"{skipped:,} feature(s) with no geometry were left out.")
-                feedback.setProgress(progress_range[1])
-                return xy, columns
-        transform = None
-        if crs.isValid() and source.sourceCrs().isValid() and crs != source.sourceCrs():
-            transform = QgsCoordinateTransform(source.sourceCrs(), crs, QgsProject.instance().transformContext())
-        request = QgsFeatureRequest()
-        indices = [source.fields().lookupField(name) for name in fields]
-        if indices:
-            request.setSubsetOfAttributes(indices)
-        else:
-            request.setNoAttributes()
-        total = source.featureCount() or 0
-        step = (progress_range[1] - progress_range[0]) / total if total > 0 else 0.0
-        xs, ys = [], []
-        values = [[] for _ in fields]
-        skipped = 0
-        for i, feature in enumerate(source.getFeatures(request)):
-            if i % 20000 == 0:
-                self.check_cancel(feedback)
-                feedback.setProgress(progress_range[0] + i * step)
-            geometry = feature.geometry()
-            if geometry.isNull() or geometry.isEmpty():
-                skipped += 1
-                continue
-            if transform is not None:
-                geometry.transform(transform)
-            points = geometry.asMultiPoint() if geometry.isMultipart() else [geometry.asPoint()]
-            attributes = [feature.attribute(index) for index in indices]
-            for point in points:
-                xs.append(point.x())
-                ys.append(point.y())
-                for column, value in zip(values, attributes):
-                    column.append(None if value is None or value == NULL else value)
-        if skipped:
-            feedback.pushWarning(f"{skipped:,} feature(s) with no geometry were left out.")
-        xy = np.column_stack([np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)]) if xs else np.empty((0, 2))
-        return xy, {name: column for name, column in zip(fields, values)}
-
     def _weights(self, xy, attributes, weight_field, stacks, feedback, label):
         """Weights per point from the weight field and the STACKS choice (0 = left out)."""
         weights = np.ones(len(xy))
@@ -291,7 +234,7 @@ class Density(CreativeClustersAlgorithm):
             )
         fields = ([weight_field] if weight_field else []) + stack_fields
         feedback.pushInfo("Reading the firm points…")
-        xy, attributes = self._read_points(source, crs, feedback, fields, (0, 30), (parameters, self.INPUT, context))
+        xy, attributes = self.read_points(parameters, self.INPUT, context, source, crs, feedback, fields, (0, 30))
         if len(xy) == 0:
             raise QgsProcessingException("The input layer has no points (with a geometry): there is nothing to map.")
         weights = self._weights(xy, attributes, weight_field, stacks, feedback, "firms")
@@ -359,8 +302,8 @@ class Density(CreativeClustersAlgorithm):
                     feedback.pushWarning("All firms (REFERENCE) have no 'cc_stack' field: none of them is excluded.")
                     ref_stacks = 0
             feedback.pushInfo("Reading all firms (REFERENCE)…")
-            ref_xy, ref_attributes = self._read_points(
-                reference_source, crs, feedback, ref_fields, (75, 85), (parameters, self.REFERENCE, context)
+            ref_xy, ref_attributes = self.read_points(
+                parameters, self.REFERENCE, context, reference_source, crs, feedback, ref_fields, (75, 85)
             )
             if len(ref_xy) == 0:
                 raise QgsProcessingException("The layer of all firms (REFERENCE) has no points.")

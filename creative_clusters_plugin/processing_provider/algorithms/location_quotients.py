@@ -16,7 +16,7 @@ from qgis.core import (
 from ...core.area_join import points_in_areas
 from ...core.stacking import STACK_DOWNWEIGHT, STACK_EXCLUDE, STACK_OPTIONS, apply_stack_choice
 from ...core.location_quotients import location_quotients
-from ...core.subsectors import SUBSECTORS, CODE_BY_NAME
+from ...core.subsectors import CODE_BY_NAME
 from ..base_algorithm import CreativeClustersAlgorithm, field
 
 
