@@ -200,58 +200,22 @@ def classify_frame(
     rule = Rule(int(rule))
     definition = definition or load_definition()
 
-    # parse each distinct text once (Companies House data repeats the same few hundred texts)
-    cache: dict = {}
-    unparseable = 0
-    parsed_columns = []
-    for column in sic_columns:
-        values = frame[column].to_numpy(dtype=object)
-        parsed = np.empty(len(values), dtype=object)
-        for i, value in enumerate(values):
-            key = value if isinstance(value, str) or value is None else repr(value)
-            if key not in cache:
-                cache[key] = parse_sic(value)
-            parsed[i] = cache[key]
-            if parsed[i] is None and _is_nonblank(value):
-                unparseable += 1
-        parsed_columns.append(parsed)
-
+    # classify each distinct combination of texts once (a register repeats the same few thousand), then expand
     n = len(frame)
-    sic4 = np.empty(n, dtype=object)
-    creative = np.zeros(n, dtype=bool)
-    hightech = np.zeros(n, dtype=bool)
-    kibs = np.zeros(n, dtype=bool)
-    dormant = np.zeros(n, dtype=bool)
-    subsector = np.empty(n, dtype=object)
-    unknown = 0
-    no_code = 0
-    lookup_cache: dict = {}
-    for i in range(n):
-        codes = [col[i] for col in parsed_columns if col[i] is not None]
-        if not codes:
-            no_code += 1
-            continue
-        looked = []
-        for code in codes:
-            if code not in lookup_cache:
-                lookup_cache[code] = definition.lookup(code)
-            looked.append(lookup_cache[code])
-        sic4[i] = codes[0].sic4
-        if codes[0].sic4 is None:
-            unknown += 1
-        is_dormant = [("dormant" in sectors) for sectors, _ in looked]
-        if all(is_dormant):
-            dormant[i] = True
-            continue
-        active = [(sectors, sub) for (sectors, sub), d in zip(looked, is_dormant) if not d]
-        if rule == Rule.FIRST:
-            active = active[:1]
-        for sectors, sub in active:
-            if "creative" in sectors and not creative[i]:
-                creative[i] = True
-                subsector[i] = sub
-            hightech[i] |= "hightech" in sectors
-            kibs[i] |= "kibs" in sectors
+    if n:
+        codes = [pd.factorize(frame[column].to_numpy(dtype=object))[0] for column in sic_columns]
+        _, first, inverse = np.unique(np.column_stack(codes), axis=0, return_index=True, return_inverse=True)
+        inverse = np.asarray(inverse).reshape(-1)
+    else:
+        first = np.empty(0, dtype=np.int64)
+        inverse = np.empty(0, dtype=np.int64)
+    distinct = _classify_rows(frame.iloc[first], sic_columns, rule, definition)
+    sic4, creative, subsector, hightech, kibs, dormant, unparseable_rows, no_code_rows, unknown_rows = (
+        column[inverse] for column in distinct
+    )
+    unparseable = int(unparseable_rows.sum())
+    no_code = int(no_code_rows.sum())
+    unknown = int(unknown_rows.sum())
 
     table = pd.DataFrame(
         {
@@ -280,6 +244,62 @@ def classify_frame(
     if n and counts["no code"] == n:
         warnings.append("No firm has a parseable SIC code: check that the right SIC fields were chosen.")
     return ClassificationResult(table=table, counts=counts, unparseable=unparseable, unknown_codes=unknown, warnings=warnings)
+
+
+def _classify_rows(frame: pd.DataFrame, sic_columns, rule, definition):
+    """Per-row arrays (sic4, creative, subsector, hightech, kibs, dormant, unparseable texts, no code, unknown
+    class) for the rows of ``frame``, one Python pass."""
+    cache: dict = {}
+    n = len(frame)
+    unparseable = np.zeros(n, dtype=np.int64)
+    parsed_columns = []
+    for column in sic_columns:
+        values = frame[column].to_numpy(dtype=object)
+        parsed = np.empty(n, dtype=object)
+        for i, value in enumerate(values):
+            key = value if isinstance(value, str) or value is None else repr(value)
+            if key not in cache:
+                cache[key] = parse_sic(value)
+            parsed[i] = cache[key]
+            if parsed[i] is None and _is_nonblank(value):
+                unparseable[i] += 1
+        parsed_columns.append(parsed)
+
+    sic4 = np.empty(n, dtype=object)
+    creative = np.zeros(n, dtype=bool)
+    hightech = np.zeros(n, dtype=bool)
+    kibs = np.zeros(n, dtype=bool)
+    dormant = np.zeros(n, dtype=bool)
+    subsector = np.empty(n, dtype=object)
+    no_code = np.zeros(n, dtype=bool)
+    unknown = np.zeros(n, dtype=bool)
+    lookup_cache: dict = {}
+    for i in range(n):
+        codes = [col[i] for col in parsed_columns if col[i] is not None]
+        if not codes:
+            no_code[i] = True
+            continue
+        looked = []
+        for code in codes:
+            if code not in lookup_cache:
+                lookup_cache[code] = definition.lookup(code)
+            looked.append(lookup_cache[code])
+        sic4[i] = codes[0].sic4
+        unknown[i] = codes[0].sic4 is None
+        is_dormant = [("dormant" in sectors) for sectors, _ in looked]
+        if all(is_dormant):
+            dormant[i] = True
+            continue
+        active = [(sectors, sub) for (sectors, sub), d in zip(looked, is_dormant) if not d]
+        if rule == Rule.FIRST:
+            active = active[:1]
+        for sectors, sub in active:
+            if "creative" in sectors and not creative[i]:
+                creative[i] = True
+                subsector[i] = sub
+            hightech[i] |= "hightech" in sectors
+            kibs[i] |= "kibs" in sectors
+    return sic4, creative, subsector, hightech, kibs, dormant, unparseable, no_code, unknown
 
 
 def _is_nonblank(value) -> bool:

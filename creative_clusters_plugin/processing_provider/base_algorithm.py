@@ -19,6 +19,7 @@ from qgis.core import (
     NULL,
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
+    QgsCoordinateTransformContext,
     QgsFeature,
     QgsFeatureRequest,
     QgsFeatureSink,
@@ -29,13 +30,15 @@ from qgis.core import (
     QgsProcessingAlgorithm,
     QgsProcessingException,
     QgsProcessingLayerPostProcessorInterface,
-    QgsProject,
+    QgsProcessingOutputLayerDefinition,
+    QgsProperty,
     QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QCoreApplication, QVariant
+from qgis.PyQt.QtCore import QCoreApplication, QDate, QDateTime, QTime, QVariant
 
 from ..core.errors import CreativeClustersError
-from .bulk_point_reader import read_points_in_bulk
+from .bulk_writer import NewColumn, WriteCancelled, bulk_format, copy_with_new_columns
+from .columnar_reader import OgrLayerRef, ogr_layer_ref, read_columns
 
 # Post-processors must outlive processAlgorithm: Processing only keeps a raw pointer.
 _POST_PROCESSORS: list = []
@@ -49,23 +52,31 @@ class Cancelled(QgsProcessingException):
 class FeatureTable:
     """Attributes and geometry of a feature source, read once, ready for the core.
 
-    ``xy`` holds one point per feature (the point itself, or the polygon's point on surface) in the
-    *analysis CRS* (projected metres). ``wkb`` holds the geometries as WKB in the analysis CRS (only when
-    asked for). ``features`` are the original QgsFeatures (source CRS, all attributes) for writing out.
+    One row per feature kept for the analysis. ``xy`` holds one point per feature (the point itself, or the
+    polygon's point on surface) in the *analysis CRS* (projected metres); ``source_xy`` the same points in the
+    source CRS (for writing derived points). ``wkb`` holds the geometries as WKB in the analysis CRS (only
+    when asked for). ``fids`` are the features' ids, by which :meth:`CreativeClustersAlgorithm.write_table`
+    finds them again; no feature objects are kept. ``ogr``/``positions`` say where GDAL can copy the same
+    features from (set when the table was read in bulk).
     """
 
     frame: pd.DataFrame
     xy: np.ndarray
-    features: list
+    fids: np.ndarray
+    source: object
     source_fields: QgsFields
     source_crs: QgsCoordinateReferenceSystem
     analysis_crs: QgsCoordinateReferenceSystem
     wkb_type: int
     wkb: list | None = None
     skipped_null_geometry: int = 0
+    source_xy: np.ndarray | None = None
+    ogr: OgrLayerRef | None = None
+    positions: np.ndarray | None = None
+    ogr_total: int = 0
 
     def __len__(self):
-        return len(self.features)
+        return len(self.fids)
 
     def geodataframe(self):
         """GeoDataFrame (analysis CRS) built from ``wkb``; needs ``with_geometry=True`` when reading."""
@@ -141,6 +152,9 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
             delattr(cls, "run")
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 - QGIS API
+        # each run has its own instance (createInstance): remember what the readers need
+        self._run_parameters = parameters
+        self._run_context = context
         try:
             return self.execute(parameters, context, feedback)
         except CreativeClustersError as error:
@@ -168,6 +182,13 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
         return callback
 
     # --- reading ----------------------------------------------------------------------------------
+    def transform_context(self):
+        """The transform context of the running algorithm's context (never the project's, from a worker)."""
+        context = getattr(self, "_run_context", None)
+        if context is not None:
+            return context.transformContext()
+        return QgsCoordinateTransformContext()
+
     def analysis_crs_for(self, source, feedback) -> QgsCoordinateReferenceSystem:
         """Projected CRS for distances: the source's own, or a suitable one with a warning."""
         crs = source.sourceCrs()
@@ -180,9 +201,7 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
         if not crs.isGeographic():
             return crs
         extent = source.sourceExtent()
-        to_wgs84 = QgsCoordinateTransform(
-            crs, QgsCoordinateReferenceSystem("EPSG:4326"), QgsProject.instance().transformContext()
-        )
+        to_wgs84 = QgsCoordinateTransform(crs, QgsCoordinateReferenceSystem("EPSG:4326"), self.transform_context())
         target = suitable_projected_crs(to_wgs84.transformBoundingBox(extent))
         feedback.pushWarning(
             f"The input is in a geographic CRS ({crs.authid()}): distances in degrees are meaningless, so the "
@@ -199,11 +218,15 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
         analysis_crs: QgsCoordinateReferenceSystem | None = None,
         require_geometry: bool = True,
         progress_range=(0.0, 10.0),
+        parameter: str | None = None,
     ) -> FeatureTable:
-        """Read a feature source into a :class:`FeatureTable`.
+        """Read a feature source into a :class:`FeatureTable`: only ``fields`` (default all) plus geometry.
 
-        NULL geometries are skipped (counted, reported) when ``require_geometry``; invalid polygons are
-        repaired with ``makeValid`` for the analysis copy only. The input layer is never modified.
+        ``parameter`` names the source's parameter: point layers and tables behind QGIS's OGR provider are
+        then read in bulk through GDAL (:mod:`.columnar_reader`), every other source by a lean feature loop;
+        both give the same rows. A table without geometry is an error when ``require_geometry``; NULL
+        geometries are then skipped (counted, reported). Invalid polygons are repaired with ``makeValid`` for
+        the analysis copy only. The input layer is never modified.
         """
         if source is None:
             raise QgsProcessingException("The input layer could not be loaded.")
@@ -212,19 +235,83 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
             if source.fields().lookupField(name) < 0:
                 raise QgsProcessingException(f"The field '{name}' does not exist in the input layer.")
         has_geometry = source.wkbType() != QgsWkbTypes.NoGeometry
+        if require_geometry and not has_geometry:
+            raise QgsProcessingException(
+                "The input is a table without geometry, but this algorithm needs points or polygons. Geocode the "
+                "firms first (Creative Clusters ▸ Geocode postcodes) or choose a point or polygon layer."
+            )
         if analysis_crs is None:
             analysis_crs = self.analysis_crs_for(source, feedback) if has_geometry else source.sourceCrs()
+        table = None
+        if parameter is not None and not with_geometry:
+            table = self._read_table_in_bulk(source, parameter, field_names, has_geometry, analysis_crs, feedback)
+        if table is None:
+            table = self._read_table_by_features(
+                source, field_names, has_geometry, with_geometry, analysis_crs, require_geometry, feedback, progress_range
+            )
+        if require_geometry and has_geometry and table.ogr is not None:
+            present = ~np.isnan(table.xy).any(axis=1)
+            if not present.all():
+                table = _take_rows(table, present)
+                table.skipped_null_geometry = int((~present).sum())
+        if table.skipped_null_geometry:
+            feedback.pushWarning(
+                f"{table.skipped_null_geometry:,} feature(s) with no geometry were left out of the analysis."
+            )
+        feedback.setProgress(progress_range[1])
+        return table
+
+    def _read_table_in_bulk(self, source, parameter, field_names, has_geometry, analysis_crs, feedback):
+        context = getattr(self, "_run_context", None)
+        parameters = getattr(self, "_run_parameters", None)
+        if context is None or parameters is None:
+            return None
+        ref = ogr_layer_ref(parameters, parameter, context)
+        if ref is None or ref.crs != source.sourceCrs():
+            return None
+        bulk = read_columns(ref, field_names, has_geometry, analysis_crs, cancelled=feedback.isCanceled)
+        self.check_cancel(feedback)
+        if bulk is None:
+            return None
+        frame = pd.DataFrame({name: bulk.columns[name] for name in field_names}, columns=field_names)
+        xy = bulk.xy if has_geometry else np.full((len(bulk.fids), 2), np.nan)
+        source_xy = xy
+        if has_geometry and analysis_crs.isValid() and analysis_crs != ref.crs:
+            again = read_columns(ref, [], True, None, cancelled=feedback.isCanceled)
+            source_xy = again.xy if again is not None else None
+        return FeatureTable(
+            frame=frame,
+            xy=xy,
+            fids=bulk.fids,
+            source=source,
+            source_fields=source.fields(),
+            source_crs=source.sourceCrs(),
+            analysis_crs=analysis_crs,
+            wkb_type=source.wkbType(),
+            source_xy=source_xy,
+            ogr=ref,
+            positions=bulk.positions,
+            ogr_total=bulk.total,
+        )
+
+    def _read_table_by_features(
+        self, source, field_names, has_geometry, with_geometry, analysis_crs, require_geometry, feedback, progress_range
+    ):
         transform = None
         if has_geometry and analysis_crs.isValid() and analysis_crs != source.sourceCrs():
-            transform = QgsCoordinateTransform(source.sourceCrs(), analysis_crs, QgsProject.instance().transformContext())
-
+            transform = QgsCoordinateTransform(source.sourceCrs(), analysis_crs, self.transform_context())
         total = source.featureCount() or 0
         step = (progress_range[1] - progress_range[0]) / total if total > 0 else 0
-        features, rows, xy, wkb = [], [], [], []
+        indices = [source.fields().lookupField(name) for name in field_names]
+        fids, columns, xy, source_xy, wkb = [], [[] for _ in field_names], [], [], []
         skipped = 0
         request = QgsFeatureRequest()
         if not has_geometry:
             request.setFlags(QgsFeatureRequest.NoGeometry)
+        if indices:
+            request.setSubsetOfAttributes(indices)
+        else:
+            request.setNoAttributes()
         for i, feature in enumerate(source.getFeatures(request)):
             if i % 5000 == 0:
                 self.check_cancel(feedback)
@@ -236,55 +323,67 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
                         skipped += 1
                         continue
                     xy.append((np.nan, np.nan))
+                    source_xy.append((np.nan, np.nan))
                     wkb.append(None)
                 else:
-                    geometry = QgsGeometry(geometry)
+                    source_point = _representative_point(geometry)
+                    source_xy.append(source_point)
                     if transform is not None:
+                        geometry = QgsGeometry(geometry)
                         geometry.transform(transform)
                     if geometry.type() == QgsWkbTypes.PolygonGeometry and not geometry.isGeosValid():
                         geometry = geometry.makeValid()
-                    if geometry.type() == QgsWkbTypes.PointGeometry and not geometry.isMultipart():
-                        point = geometry.asPoint()
-                    else:
-                        point = geometry.pointOnSurface().asPoint()
-                    xy.append((point.x(), point.y()))
+                    xy.append(_representative_point(geometry) if transform is not None else source_point)
                     if with_geometry:
                         wkb.append(bytes(geometry.asWkb()))
-            features.append(feature)
-            rows.append([_to_python(feature[name]) for name in field_names])
-        if skipped:
-            feedback.pushWarning(f"{skipped} feature(s) with no geometry were left out of the analysis.")
-        frame = pd.DataFrame(rows, columns=field_names)
+            fids.append(feature.id())
+            for column, index in zip(columns, indices):
+                column.append(_to_python(feature.attribute(index)))
+        frame = pd.DataFrame({name: pd.Series(column, dtype=object) for name, column in zip(field_names, columns)},
+                             columns=field_names)
+        n = len(fids)
         return FeatureTable(
             frame=frame,
-            xy=np.asarray(xy, dtype=float).reshape(-1, 2) if has_geometry else np.empty((len(features), 2)),
-            features=features,
+            xy=np.asarray(xy, dtype=float).reshape(-1, 2) if has_geometry else np.full((n, 2), np.nan),
+            fids=np.asarray(fids, dtype=np.int64),
+            source=source,
             source_fields=source.fields(),
             source_crs=source.sourceCrs(),
             analysis_crs=analysis_crs,
             wkb_type=source.wkbType(),
             wkb=wkb if with_geometry else None,
             skipped_null_geometry=skipped,
+            source_xy=np.asarray(source_xy, dtype=float).reshape(-1, 2) if has_geometry else None,
         )
 
     def read_points(self, parameters, name, context, source, crs, feedback, fields=(), progress_range=(0.0, 10.0)):
         """Coordinates in ``crs`` and the values of ``fields`` (NULL → None) of the point source of parameter
         ``name``, one row per point (multipoints give one row per part); for analyses that need no features back.
 
-        A plain file layer is read in bulk through GDAL (:mod:`.bulk_point_reader`, about 0.2 s a million
-        points); any other QGIS source by a lean feature loop (no feature objects kept), about 2 s a million.
+        A layer behind QGIS's OGR provider is read in bulk through GDAL (:mod:`.columnar_reader`, about 0.3 s a
+        million points, reprojected in bulk); any other QGIS source by a lean feature loop, about 2 s a million.
         """
         fields = list(fields)
-        read = read_points_in_bulk(parameters, name, context, crs, fields)
-        if read is not None:
-            xy, columns, skipped = read
+        if source.wkbType() == QgsWkbTypes.NoGeometry:
+            raise QgsProcessingException(
+                "The input is a table without geometry, but this algorithm needs points. Geocode the firms first "
+                "(Creative Clusters ▸ Geocode postcodes) or choose a point layer."
+            )
+        ref = ogr_layer_ref(parameters, name, context)
+        bulk = None
+        if ref is not None and ref.crs == source.sourceCrs():
+            bulk = read_columns(ref, fields, True, crs, cancelled=feedback.isCanceled)
+        self.check_cancel(feedback)
+        if bulk is not None:
+            present = ~np.isnan(bulk.xy).any(axis=1)
+            skipped = int((~present).sum())
             if skipped:
                 feedback.pushWarning(f"{skipped:,} feature(s) with no geometry were left out.")
             feedback.setProgress(progress_range[1])
-            return xy, columns
+            return bulk.xy[present], {f: bulk.columns[f][present].tolist() for f in fields}
         transform = None
         if crs.isValid() and source.sourceCrs().isValid() and crs != source.sourceCrs():
-            transform = QgsCoordinateTransform(source.sourceCrs(), crs, QgsProject.instance().transformContext())
+            transform = QgsCoordinateTransform(source.sourceCrs(), crs, self.transform_context())
         request = QgsFeatureRequest()
         indices = [source.fields().lookupField(name) for name in fields]
         if indices:
@@ -307,12 +406,12 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
             if transform is not None:
                 geometry.transform(transform)
             points = geometry.asMultiPoint() if geometry.isMultipart() else [geometry.asPoint()]
-            attributes = [feature.attribute(index) for index in indices]
+            attributes = [_to_python(feature.attribute(index)) for index in indices]
             for point in points:
                 xs.append(point.x())
                 ys.append(point.y())
                 for column, value in zip(values, attributes):
-                    column.append(None if value is None or value == NULL else value)
+                    column.append(value)
         if skipped:
             feedback.pushWarning(f"{skipped:,} feature(s) with no geometry were left out.")
         xy = np.column_stack([np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)]) if xs else np.empty((0, 2))
@@ -333,6 +432,18 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
             fields.append(field)
         return fields
 
+    @staticmethod
+    def destination_string(parameters, output_name: str, context) -> str:
+        """The destination an output parameter names, as text ('' when unset), without creating anything."""
+        value = parameters.get(output_name)
+        if isinstance(value, QgsProcessingOutputLayerDefinition):
+            sink = value.sink
+            value = sink.staticValue() if sink.propertyType() == QgsProperty.StaticProperty else \
+                sink.valueAsString(context.expressionContext(), "")[0]
+        if value is None:
+            return ""
+        return str(value)
+
     def write_table(
         self,
         parameters,
@@ -345,34 +456,77 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
         keep: np.ndarray | None = None,
         progress_range=(90.0, 100.0),
     ):
-        """Write the input features (all, or those with ``keep``) plus ``new_columns`` to a sink.
+        """Write the input features (all, or those with ``keep``) plus ``new_columns`` to the output.
 
-        Geometry and CRS are the input's; NaN/None become NULL. Returns the destination id.
+        Geometry, CRS and every input field are the input's; NaN/None become NULL. A table read in bulk that
+        goes to a GeoPackage, shapefile, GeoJSON or FlatGeobuf file is written by :mod:`.bulk_writer` (a GDAL
+        copy plus one SQLite transaction, atomically); any other destination through QGIS's sink.
+        Returns the destination id.
         """
+        destination = self.destination_string(parameters, output_name, context)
+        if table.ogr is not None and table.positions is not None and bulk_format(destination):
+            return self._write_table_in_bulk(parameters, output_name, context, feedback, table, new_columns,
+                                             new_fields, keep, progress_range)
         fields = self.output_fields(table.source_fields, new_fields)
         sink, dest_id = self.parameterAsSink(parameters, output_name, context, fields, table.wkb_type, table.source_crs)
         if sink is None:
             raise QgsProcessingException(self.invalidSinkError(parameters, output_name))
         new_names = [f.name() for f in new_fields]
         values = [new_columns[name].to_numpy(dtype=object) for name in new_names]
-        kept_names = [f.name() for f in fields if f.name() not in new_names]
-        total = len(table.features)
+        kept_indices = [table.source_fields.lookupField(f.name()) for f in fields if f.name() not in new_names]
+        order = np.argsort(table.fids, kind="stable")
+        sorted_fids = table.fids[order]
+        total = len(table)
         step = (progress_range[1] - progress_range[0]) / max(total, 1)
-        for i, feature in enumerate(table.features):
+        request = QgsFeatureRequest()
+        if table.wkb_type == QgsWkbTypes.NoGeometry:
+            request.setFlags(QgsFeatureRequest.NoGeometry)
+        written = 0
+        for feature in table.source.getFeatures(request):
+            at = np.searchsorted(sorted_fids, feature.id())
+            if at >= total or sorted_fids[at] != feature.id():
+                continue  # left out of the analysis (no geometry)
+            i = order[at]
             if keep is not None and not keep[i]:
                 continue
-            if i % 5000 == 0:
+            if written % 5000 == 0:
                 self.check_cancel(feedback)
-                feedback.setProgress(progress_range[0] + i * step)
+                feedback.setProgress(progress_range[0] + written * step)
+            written += 1
             out = QgsFeature(fields)
             if feature.hasGeometry():
                 out.setGeometry(feature.geometry())
-            attributes = [feature[name] for name in kept_names]
+            attributes = [feature.attribute(index) for index in kept_indices]
             attributes.extend(_to_qgis(column[i]) for column in values)
             out.setAttributes(attributes)
             if not sink.addFeature(out, QgsFeatureSink.FastInsert):
                 raise QgsProcessingException(self.writeFeatureError(sink, parameters, output_name))
         return dest_id
+
+    def _write_table_in_bulk(self, parameters, output_name, context, feedback, table, new_columns, new_fields,
+                             keep, progress_range):
+        path = self.parameterAsOutputLayer(parameters, output_name, context)
+        rows = np.arange(len(table)) if keep is None else np.flatnonzero(np.asarray(keep, dtype=bool))
+        columns = [
+            NewColumn(f.name(), _field_kind(f), f.length(), new_columns[f.name()].to_numpy(dtype=object)[rows])
+            for f in new_fields
+        ]
+        new_names = {f.name().lower() for f in new_fields}
+        drop = [f.name() for f in table.source_fields if f.name().lower() in new_names]
+        ref = table.ogr
+        low, high = progress_range
+        try:
+            copy_with_new_columns(
+                ref.path, ref.layer_name, ref.layer_index, ref.where, ref.open_options, table.ogr_total,
+                table.positions[rows], table.fids[rows], columns, drop, path,
+                progress=lambda fraction: feedback.setProgress(low + (high - low) * fraction),
+                cancelled=feedback.isCanceled,
+            )
+        except WriteCancelled:
+            raise Cancelled("Cancelled by the user; no output was written.")
+        except (OSError, RuntimeError) as error:
+            raise QgsProcessingException(f"Could not write {path}: {error}") from error
+        return path
 
     def write_geometries(
         self,
@@ -429,11 +583,62 @@ class OutputStyler(QgsProcessingLayerPostProcessorInterface):
 
 # --- value conversion -----------------------------------------------------------------------------
 def _to_python(value):
-    if value is None or value == NULL:
+    if value is None:
         return None
     if isinstance(value, QVariant):
-        return None if value.isNull() else value.value()
+        if value.isNull():
+            return None
+        value = value.value()
+    if isinstance(value, QDate):
+        return value.toPyDate() if value.isValid() else None
+    if isinstance(value, QDateTime):
+        return value.toPyDateTime() if value.isValid() else None
+    if isinstance(value, QTime):
+        return value.toPyTime() if value.isValid() else None
+    try:
+        if value == NULL:
+            return None
+    except TypeError:
+        pass
     return value
+
+
+def _representative_point(geometry):
+    """(x, y) of a point geometry, or of a line's or polygon's point on surface."""
+    if geometry.type() == QgsWkbTypes.PointGeometry and not geometry.isMultipart():
+        point = geometry.asPoint()
+    else:
+        point = geometry.pointOnSurface().asPoint()
+    return point.x(), point.y()
+
+
+def _take_rows(table: FeatureTable, rows: np.ndarray) -> FeatureTable:
+    """The table restricted to ``rows`` (a boolean mask)."""
+    from dataclasses import replace
+
+    return replace(
+        table,
+        frame=table.frame.loc[rows].reset_index(drop=True),
+        xy=table.xy[rows],
+        fids=table.fids[rows],
+        wkb=[w for w, r in zip(table.wkb, rows) if r] if table.wkb is not None else None,
+        source_xy=table.source_xy[rows] if table.source_xy is not None else None,
+        positions=table.positions[rows] if table.positions is not None else None,
+    )
+
+
+_FIELD_KINDS = {
+    QVariant.Double: "double",
+    QVariant.Int: "int",
+    QVariant.LongLong: "long",
+    QVariant.Bool: "bool",
+    QVariant.Date: "date",
+}
+
+
+def _field_kind(qgs_field: QgsField) -> str:
+    """The :mod:`.bulk_writer` kind of a new field."""
+    return _FIELD_KINDS.get(qgs_field.type(), "string")
 
 
 def _to_qgis(value):

@@ -95,7 +95,7 @@ def test_profile_by_hand():
     # reference date = latest (2024-06-01): born after 2021-06-01 -> 2024, 2022, 2021-06-02
     assert p.loc[1, "n_recent"] == 3
     assert p.loc[2, "dominant_subsector"] == "Design and designer fashion" and p.loc[2, "herfindahl"] == 1.0
-    # footprint: union of 25 m discs along a 40 m line = 40*50 + π 25² exactly; the polygon (16 segments
+    # footprint: union of 25 m discs along a 40 m line = 40*50 + π 25² exactly; the polygon (8 segments
     # per quarter circle, simplified by EPS/20 = 2.5 m) cuts the arcs' chords: at most 5 % less
     exact = 40 * 50 + np.pi * 25 ** 2
     assert 0.95 * exact <= p.loc[1, "area_ha"] * 10_000 <= exact

@@ -92,7 +92,8 @@ class ClassifyFirms(CreativeClustersAlgorithm):
         definition = load_definition(self.parameterAsFile(parameters, self.DEFINITION, context) or None)
         feedback.pushInfo(f"Definition: {definition.source}")
 
-        table = self.read_table(source, feedback, fields=sic_fields, require_geometry=False, progress_range=(0, 40))
+        table = self.read_table(source, feedback, fields=sic_fields, require_geometry=False, progress_range=(0, 40),
+                                parameter=self.INPUT)
         if len(table) == 0:
             raise QgsProcessingException("The input layer has no features: there is nothing to classify.")
         self.check_cancel(feedback)

@@ -94,7 +94,7 @@ class ClusterSelection(CreativeClustersAlgorithm):
             if area_id not in fields:
                 raise QgsProcessingException(f"The earlier-period layer has no '{area_id}' field to match areas on.")
             wanted = [f"lq_{g}" for g in groups if f"lq_{g}" in fields]
-            table = self.read_table(earlier_source, feedback, fields=[area_id] + wanted, require_geometry=False, progress_range=(20, 40))
+            table = self.read_table(earlier_source, feedback, fields=[area_id] + wanted, require_geometry=False, progress_range=(20, 40), parameter=self.EARLIER)
             lookup = table.frame.drop_duplicates(area_id).set_index(area_id)
             keys = areas.frame[area_id]
             earlier = {}
@@ -123,7 +123,7 @@ class ClusterSelection(CreativeClustersAlgorithm):
             raise QgsProcessingException("Give the earlier date as YYYY-MM-DD.")
         if later_date is not None and later_date <= earlier_date:
             raise QgsProcessingException("The later date must come after the earlier date.")
-        firms = self.read_table(firms_source, feedback, fields=[f for f in ("cc_creative", "cc_subsector", "cc_dormant", date_field) if f in names], analysis_crs=areas.analysis_crs, progress_range=(20, 50))
+        firms = self.read_table(firms_source, feedback, fields=[f for f in ("cc_creative", "cc_subsector", "cc_dormant", date_field) if f in names], analysis_crs=areas.analysis_crs, progress_range=(20, 50), parameter=self.FIRMS)
         frame = firms.frame
         born = pd.to_datetime(frame[date_field].astype(str), errors="coerce").to_numpy()
         unknown = int(np.isnat(born).sum())
@@ -156,7 +156,7 @@ class ClusterSelection(CreativeClustersAlgorithm):
         group_idx = self.parameterAsEnums(parameters, self.GROUPS, context) or [0]
         groups = [GROUPS[i] for i in group_idx] if recipe == 0 else ["creative"]
         all_fields = source.fields().names()
-        areas = self.read_table(source, feedback, fields=all_fields, with_geometry=periods == 1, progress_range=(0, 20))
+        areas = self.read_table(source, feedback, fields=all_fields, with_geometry=periods == 1, progress_range=(0, 20), parameter=self.INPUT)
         if len(areas) == 0:
             raise QgsProcessingException("The areas layer has no features.")
         if periods == 0:

@@ -230,7 +230,7 @@ class Corridors(CreativeClustersAlgorithm):
         else:
             masses = [1.0] * len(geometries)
             feedback.pushInfo("No mass field: every cluster has mass 1 (gravity then depends on cost only).")
-        ids = gdf[id_field].tolist() if id_field else [f.id() for f in clusters.features]
+        ids = gdf[id_field].tolist() if id_field else clusters.fids.tolist()
         self.check_cancel(feedback)
 
         # --- the analysis grid

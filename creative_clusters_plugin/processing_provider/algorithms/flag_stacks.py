@@ -94,7 +94,7 @@ class FlagStacks(CreativeClustersAlgorithm):
         wanted = [postcode_field] if postcode_field else []
         if "cc_creative" in names:
             wanted.append("cc_creative")
-        table = self.read_table(source, feedback, fields=wanted, progress_range=(0, 40))
+        table = self.read_table(source, feedback, fields=wanted, progress_range=(0, 40), parameter=self.INPUT)
         if len(table) == 0:
             raise QgsProcessingException("The input layer has no firms with a geometry: there is nothing to check.")
         postcodes = table.frame[postcode_field].tolist() if postcode_field else None
@@ -153,9 +153,8 @@ class FlagStacks(CreativeClustersAlgorithm):
 
         def rows():
             for a in range(n_addr):
-                geometry = QgsGeometry(table.features[first_feature[a]].geometry())
-                if geometry.isMultipart():
-                    geometry = QgsGeometry.fromPointXY(QgsPointXY(geometry.vertexAt(0)))
+                x, y = table.source_xy[first_feature[a]]
+                geometry = QgsGeometry.fromPointXY(QgsPointXY(float(x), float(y)))
                 attrs = [result.keys[a], int(result.counts[a])]
                 if has_creative:
                     attrs.append(int(n_creative[a]))

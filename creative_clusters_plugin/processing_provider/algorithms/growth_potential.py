@@ -48,7 +48,7 @@ class GrowthPotential(CreativeClustersAlgorithm):
         source = self.parameterAsSource(parameters, self.INPUT, context)
         if source is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, self.INPUT))
-        table = self.read_table(source, feedback, require_geometry=False, progress_range=(0, 40))
+        table = self.read_table(source, feedback, require_geometry=False, progress_range=(0, 40), parameter=self.INPUT)
         weights = {d: self.parameterAsDouble(parameters, p, context) for d, p in self.WEIGHT_PARAMS.items()}
         method = METHODS[self.parameterAsEnum(parameters, self.NORMALISATION, context)]
         result = growth_potential(table.frame, weights, method)

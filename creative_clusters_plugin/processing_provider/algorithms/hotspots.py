@@ -161,7 +161,8 @@ class LocalStatisticAlgorithm(CreativeClustersAlgorithm):
                 f"{QgsWkbTypes.geometryDisplayString(QgsWkbTypes.geometryType(source.wkbType())).lower()}s. "
                 "Choose a fixed distance band, k nearest neighbours or inverse distance for points."
             )
-        table = self.read_table(source, feedback, fields=[field_name], with_geometry=contiguity, progress_range=(0, 15))
+        table = self.read_table(source, feedback, fields=[field_name], with_geometry=contiguity, progress_range=(0, 15),
+                                parameter=self.INPUT)
         if len(table) == 0:
             raise QgsProcessingException("The input layer has no features with a geometry.")
         values, keep = self.analysis_values(table, field_name, feedback)

@@ -125,7 +125,8 @@ class LocationQuotients(CreativeClustersAlgorithm):
             )
         firm_fields = [f for f in ("cc_creative", "cc_subsector", "cc_hightech", "cc_kibs", "cc_dormant", "cc_stack") if f in names]
         firms = self.read_table(
-            firms_source, feedback, fields=firm_fields, analysis_crs=areas.analysis_crs, progress_range=(10, 60)
+            firms_source, feedback, fields=firm_fields, analysis_crs=areas.analysis_crs, progress_range=(10, 60),
+            parameter=self.FIRMS,
         )
         if len(firms) == 0:
             raise QgsProcessingException("The firms layer has no features with a geometry.")

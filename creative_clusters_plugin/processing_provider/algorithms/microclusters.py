@@ -135,7 +135,7 @@ class Microclusters(CreativeClustersAlgorithm):
                 raise QgsProcessingException(str(error).strip("'\"")) from error
 
         wanted = ["cc_creative", "cc_subsector"] + [f for f in ("cc_stack", "IncorporationDate") if f in names]
-        table = self.read_table(source, feedback, fields=wanted, progress_range=(0, 20))
+        table = self.read_table(source, feedback, fields=wanted, progress_range=(0, 20), parameter=self.INPUT)
         if len(table) == 0:
             raise QgsProcessingException("The input layer has no firms with a geometry: there is nothing to cluster.")
         frame = table.frame

@@ -136,7 +136,7 @@ class OptimizedHotSpots(LocalStatisticAlgorithm):
         feedback.pushInfo(
             f"Weighted features: Gi* on the field '{field_name}' (the aggregation settings are not used)."
         )
-        table = self.read_table(source, feedback, fields=[field_name], progress_range=(0, 15))
+        table = self.read_table(source, feedback, fields=[field_name], progress_range=(0, 15), parameter=self.INPUT)
         if len(table) == 0:
             raise QgsProcessingException("The input layer has no features with a geometry.")
         values, keep = self.analysis_values(table, field_name, feedback)
@@ -161,7 +161,7 @@ class OptimizedHotSpots(LocalStatisticAlgorithm):
             )
         method = self.parameterAsEnum(parameters, self.AGGREGATION, context)
         cell_size = self.parameterAsDouble(parameters, self.CELL_SIZE, context)
-        table = self.read_table(source, feedback, fields=[], progress_range=(0, 10))
+        table = self.read_table(source, feedback, fields=[], progress_range=(0, 10), parameter=self.INPUT)
         if len(table) == 0:
             raise QgsProcessingException("The input layer has no incident points with a geometry.")
         feedback.pushInfo(

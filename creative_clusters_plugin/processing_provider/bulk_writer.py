@@ -1,0 +1,459 @@
+"""Write "the input plus new columns" outputs in bulk: a GDAL copy of the input, then one SQLite transaction.
+
+Classified firms, stacked-address flags, Gi* results and clustered firms are the input features with a few
+new fields. Writing them one Python ``QgsFeature`` at a time costs tens of seconds for a million firms; here
+GDAL copies the input in C (the same work as ``ogr2ogr``), and the new columns are added and filled in one
+SQLite transaction. Rows the analysis left out (no geometry, not selected, not kept) are deleted from the copy.
+
+Everything is written to a hidden file beside the target and renamed into place at the end, so an output is
+either complete or absent — never half-written — whatever happens (error, cancel, crash). GeoPackage is
+written directly; shapefile, GeoJSON and FlatGeobuf are converted from the finished GeoPackage by GDAL.
+This module has no QGIS import.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import inspect
+import os
+import shutil
+import sqlite3
+import struct
+import uuid
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+#: extension → GDAL driver of the formats written in bulk (others go through QGIS's writer)
+BULK_FORMATS = {
+    ".gpkg": "GPKG",
+    ".shp": "ESRI Shapefile",
+    ".geojson": "GeoJSON",
+    ".json": "GeoJSON",
+    ".fgb": "FlatGeobuf",
+}
+_SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qmd")
+_FACTORIZE_HAS_SENTINEL = "use_na_sentinel" in inspect.signature(pd.factorize).parameters  # pandas ≥ 1.5
+
+#: our field kinds → SQLite declared types GDAL reads back as the same OGR types
+_SQL_TYPES = {
+    "double": "REAL",
+    "int": "MEDIUMINT",
+    "long": "INTEGER",
+    "string": "TEXT",
+    "bool": "BOOLEAN",
+    "date": "DATE",
+}
+
+
+class WriteCancelled(Exception):
+    """The user cancelled while the output was being written; nothing was left behind."""
+
+
+@dataclass
+class NewColumn:
+    """A field to add: name, kind (see ``_SQL_TYPES``), text width, values (one per row of the table)."""
+
+    name: str
+    kind: str
+    width: int
+    values: np.ndarray
+
+
+def bulk_format(path: str) -> str | None:
+    """The GDAL driver for a destination path written in bulk, or None."""
+    if not path or "|" in path or path.startswith(("memory:", "ogr:", "postgres:", "postgis:", "spatialite:")):
+        return None
+    return BULK_FORMATS.get(Path(path).suffix.lower())
+
+
+def temporary_sibling(target: str, suffix: str) -> str:
+    """A hidden, unique path in the target's folder (so the final rename is atomic on one file system)."""
+    folder = os.path.dirname(os.path.abspath(target)) or "."
+    stem = Path(target).stem
+    return os.path.join(folder, f".{stem}.partial-{uuid.uuid4().hex[:10]}{suffix}")
+
+
+def remove_dataset(path: str):
+    """Remove a file and, for a shapefile, its sidecars; never raises."""
+    p = Path(path)
+    candidates = [p] if p.suffix.lower() != ".shp" else [p.with_suffix(s) for s in _SHAPEFILE_PARTS]
+    candidates += [Path(str(p) + "-journal"), Path(str(p) + "-wal"), Path(str(p) + "-shm")]
+    for candidate in candidates:
+        try:
+            candidate.unlink()
+        except OSError:
+            pass
+
+
+def move_into_place(partial: str, target: str):
+    """Rename a finished dataset onto ``target`` (each shapefile part; stale parts of an old one removed)."""
+    if Path(target).suffix.lower() == ".shp":
+        remove_dataset(target)
+        for suffix in _SHAPEFILE_PARTS:
+            part = Path(partial).with_suffix(suffix)
+            if part.exists():
+                os.replace(part, Path(target).with_suffix(suffix))
+    else:
+        os.replace(partial, target)
+
+
+def copy_with_new_columns(
+    source_path: str,
+    source_layer: str | None,
+    source_layer_index: int,
+    where: str | None,
+    open_options,
+    total: int,
+    positions: np.ndarray,
+    fids: np.ndarray,
+    columns: list[NewColumn],
+    drop_fields: list[str],
+    target: str,
+    layer_name: str | None = None,
+    progress=None,
+    cancelled=None,
+):
+    """Write ``target``: the features of the source layer (filtered by ``where``) at ``positions`` of its
+    iteration, with ``columns`` added (value ``k`` goes to the feature at ``positions[k]``).
+
+    ``fids`` are the same features' ids in the source. ``total`` is the number of features the filtered
+    iteration gives (a check that the copy saw the same rows). A single-layer GeoPackage is copied as a file
+    (its table keeps its name and ids); any other source is copied by GDAL's VectorTranslate.
+    ``progress(fraction)`` is called now and then; ``cancelled()`` is polled and stops the write
+    (:class:`WriteCancelled`), removing every partial file.
+    """
+    from osgeo import gdal
+
+    driver = bulk_format(target)
+    if driver is None:
+        raise ValueError(f"{target} is not a format written in bulk")
+    layer_name = layer_name or Path(target).stem
+    os.makedirs(os.path.dirname(os.path.abspath(target)) or ".", exist_ok=True)
+    partial_gpkg = temporary_sibling(target, ".gpkg")
+    progress = progress or (lambda fraction: None)
+    cancelled = cancelled or (lambda: False)
+
+    def gdal_callback(low, high):
+        def callback(fraction, message, data):
+            progress(low + (high - low) * fraction)
+            return 0 if cancelled() else 1
+
+        return callback
+
+    try:
+        copied_table = _copy_geopackage_file(source_path, source_layer, open_options, drop_fields, partial_gpkg)
+        if copied_table is not None:
+            progress(0.3)
+            if cancelled():
+                raise WriteCancelled()
+            _add_and_fill(partial_gpkg, copied_table, None, fids, columns, cancelled)
+            return _finish(partial_gpkg, target, driver, layer_name, progress, gdal_callback, cancelled)
+        source = gdal.OpenEx(source_path, gdal.OF_VECTOR | gdal.OF_READONLY, open_options=list(open_options or []))
+        if source is None:
+            raise OSError(f"GDAL could not open {source_path}")
+        layer = source.GetLayerByName(source_layer) if source_layer else source.GetLayer(source_layer_index)
+        options = ["-unsetFid", "-nln", layer_name, "-lco", "FID=fid"]
+        if drop_fields:
+            definition = layer.GetLayerDefn()
+            names = [definition.GetFieldDefn(i).GetName() for i in range(definition.GetFieldCount())]
+            lowered = {d.lower() for d in drop_fields}
+            options += ["-select", ",".join(n for n in names if n.lower() not in lowered)]
+        if where:
+            options += ["-where", where]
+        translated = gdal.VectorTranslate(
+            partial_gpkg,
+            source,
+            options=gdal.VectorTranslateOptions(
+                options=options, format="GPKG", layers=[layer.GetName()], callback=gdal_callback(0.0, 0.7)
+            ),
+        )
+        if translated is None:
+            if cancelled():
+                raise WriteCancelled()
+            raise OSError(f"GDAL could not copy {source_path}")
+        translated = None
+        source = None
+        if cancelled():
+            raise WriteCancelled()
+        # -unsetFid numbered the copy 1, 2, … in the order of the iteration
+        _add_and_fill(partial_gpkg, layer_name, total, np.asarray(positions, dtype=np.int64) + 1, columns, cancelled)
+        return _finish(partial_gpkg, target, driver, layer_name, progress, gdal_callback, cancelled)
+    except RuntimeError:
+        remove_dataset(partial_gpkg)
+        if cancelled():
+            raise WriteCancelled()
+        raise
+    except BaseException:
+        remove_dataset(partial_gpkg)
+        raise
+
+
+def _finish(partial_gpkg, target, driver, layer_name, progress, gdal_callback, cancelled):
+    """Move the finished GeoPackage into place, or convert it to the target's format first."""
+    from osgeo import gdal
+
+    progress(0.9)
+    if driver == "GPKG":
+        if cancelled():  # the last moment: after the rename the output is complete
+            raise WriteCancelled()
+        move_into_place(partial_gpkg, target)
+        progress(1.0)
+        return target
+    partial_final = temporary_sibling(target, Path(target).suffix)
+    try:
+        converted = gdal.VectorTranslate(
+            partial_final,
+            partial_gpkg,
+            options=gdal.VectorTranslateOptions(
+                format=driver,
+                layerName=layer_name,
+                layerCreationOptions=["ENCODING=UTF-8"] if driver == "ESRI Shapefile" else [],
+                callback=gdal_callback(0.9, 1.0),
+            ),
+        )
+        if converted is None:
+            raise WriteCancelled() if cancelled() else OSError(f"GDAL could not write {target}")
+        converted = None
+        if cancelled():
+            raise WriteCancelled()
+        move_into_place(partial_final, target)
+    except RuntimeError:
+        remove_dataset(partial_final)
+        if cancelled():
+            raise WriteCancelled()
+        raise
+    except BaseException:
+        remove_dataset(partial_final)
+        raise
+    finally:
+        remove_dataset(partial_gpkg)
+    progress(1.0)
+    return target
+
+
+def _copy_geopackage_file(source_path, source_layer, open_options, drop_fields, partial):
+    """Copy a single-layer GeoPackage byte for byte (much faster than a feature-by-feature copy) and return
+    its feature table's name; None when the source is anything else (the caller then uses GDAL)."""
+    if Path(source_path).suffix.lower() != ".gpkg" or open_options or drop_fields:
+        return None
+    if os.path.exists(source_path + "-wal") and os.path.getsize(source_path + "-wal") > 0:
+        return None  # uncheckpointed changes live beside the file
+    try:
+        with sqlite3.connect(f"file:{source_path}?mode=ro", uri=True) as connection:
+            tables = connection.execute(
+                "SELECT table_name, data_type FROM gpkg_contents WHERE lower(table_name) != 'layer_styles'"
+            ).fetchall()
+    except sqlite3.Error:
+        return None
+    if len(tables) != 1 or tables[0][1] != "features":
+        return None
+    table = tables[0][0]
+    if source_layer and source_layer.lower() != table.lower():
+        return None
+    shutil.copyfile(source_path, partial)
+    connection = sqlite3.connect(partial, isolation_level=None)
+    try:
+        exists = connection.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND lower(name) = 'layer_styles'"
+        ).fetchone()[0]
+        if exists:  # the input's saved QGIS styles are not the output's
+            connection.execute("DROP TABLE layer_styles")
+            connection.execute("DELETE FROM gpkg_contents WHERE lower(table_name) = 'layer_styles'")
+    finally:
+        connection.close()
+    return table
+
+
+def _add_and_fill(path, table, total, keys, columns, cancelled):
+    """Add ``columns`` to ``table`` of a GeoPackage, fill value ``k`` into the row with fid ``keys[k]`` and
+    delete every other row. ``total`` (when given) is the number of rows the copy must hold."""
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        register_geopackage_functions(connection)
+        quoted = _quote(table)
+        (count,) = connection.execute(f"SELECT count(*) FROM {quoted}").fetchone()
+        if total is not None and count != total:
+            raise OSError(f"the copy holds {count} features where {total} were read; the source changed while running?")
+        (fid_column,) = [row[1] for row in connection.execute(f"PRAGMA table_info({quoted})") if row[5] == 1] or ["fid"]
+        connection.execute("BEGIN")
+        for column in columns:
+            declared = _SQL_TYPES[column.kind]
+            if column.kind == "string" and column.width:
+                declared = f"TEXT({int(column.width)})"
+            connection.execute(f"ALTER TABLE {quoted} ADD COLUMN {_quote(column.name)} {declared}")
+        keys = np.asarray(keys, dtype=np.int64).tolist()
+        if columns:
+            _fill(connection, quoted, _quote(fid_column), keys, columns, cancelled)
+        if len(keys) != count:
+            connection.execute("CREATE TEMP TABLE cc_keep (fid INTEGER PRIMARY KEY)")
+            connection.executemany("INSERT OR IGNORE INTO cc_keep VALUES (?)", ((k,) for k in keys))
+            connection.execute(f"DELETE FROM {quoted} WHERE {_quote(fid_column)} NOT IN (SELECT fid FROM cc_keep)")
+            connection.execute("DROP TABLE cc_keep")
+        connection.execute(
+            "UPDATE gpkg_contents SET last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE lower(table_name) = lower(?)",
+            (table,),
+        )
+        connection.execute("COMMIT")
+        if len(keys) < 0.75 * count:
+            connection.execute("VACUUM")  # give the space of the deleted rows back
+    except BaseException:
+        if connection.in_transaction:
+            connection.execute("ROLLBACK")
+        raise
+    finally:
+        connection.close()
+
+
+def _factorize(values: list):
+    """(codes, uniques) of a list of SQL values, NULL included as a value of its own."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        array = np.empty(len(values), dtype=object)
+        array[:] = values
+        if _FACTORIZE_HAS_SENTINEL:
+            return pd.factorize(array, use_na_sentinel=False)
+        return pd.factorize(array, na_sentinel=None)
+
+
+def _fill(connection, quoted_table, quoted_fid, keys, columns, cancelled):
+    """Set the new columns of the rows ``keys``. When the rows share few distinct combinations of values
+    (classes, flags), each combination is stored once and SQLite copies it to its rows in one UPDATE … FROM;
+    otherwise every row is updated with its own values."""
+    values = [_sql_values(c) for c in columns]
+    n = len(keys)
+    codes = np.zeros(n, dtype=np.int64)
+    radix = 1
+    for column in values:
+        column_codes, uniques = _factorize(column)
+        radix_next = radix * (len(uniques) + 1)
+        if radix_next > 2**62:
+            codes = None
+            break
+        codes += column_codes.astype(np.int64) * radix
+        radix = radix_next
+    chunk = 200_000
+    if codes is not None:
+        group, first = np.unique(codes, return_index=True)[0:2]
+        if len(group) * 4 < n:
+            inverse = np.searchsorted(group, codes)
+            names = [f"v{i}" for i in range(len(columns))]
+            connection.execute(f"CREATE TEMP TABLE cc_values (gid INTEGER PRIMARY KEY, {', '.join(names)})")
+            connection.executemany(
+                f"INSERT INTO cc_values VALUES (?{', ?' * len(columns)})",
+                zip(range(len(group)), *([column[i] for i in first] for column in values)),
+            )
+            connection.execute("CREATE TEMP TABLE cc_rows (fid INTEGER PRIMARY KEY, gid INTEGER)")
+            for start in range(0, n, chunk):
+                if cancelled():
+                    raise WriteCancelled()
+                connection.executemany(
+                    "INSERT INTO cc_rows VALUES (?, ?)", zip(keys[start:start + chunk], inverse[start:start + chunk].tolist())
+                )
+            assignments = ", ".join(f"{_quote(c.name)} = cc_values.{name}" for c, name in zip(columns, names))
+            connection.execute(
+                f"UPDATE {quoted_table} SET {assignments} FROM cc_rows JOIN cc_values USING (gid) "
+                f"WHERE {quoted_table}.{quoted_fid} = cc_rows.fid"
+            )
+            connection.execute("DROP TABLE cc_rows")
+            connection.execute("DROP TABLE cc_values")
+            return
+    assignments = ", ".join(f"{_quote(c.name)} = ?" for c in columns)
+    statement = f"UPDATE {quoted_table} SET {assignments} WHERE {quoted_fid} = ?"
+    for start in range(0, n, chunk):
+        if cancelled():
+            raise WriteCancelled()
+        connection.executemany(statement, zip(*(v[start:start + chunk] for v in values), keys[start:start + chunk]))
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _sql_values(column: NewColumn) -> list:
+    """Values as Python objects SQLite stores: NULL for None/NaN, 0/1 for booleans, ISO text for dates."""
+    values = column.values
+    if column.kind in ("double", "int", "long", "bool"):
+        array = np.asarray(values)
+        if array.dtype.kind not in "fiub":
+            array = pd.to_numeric(pd.Series(array, dtype=object), errors="coerce").to_numpy(dtype=float)
+        numbers = array.astype(float)
+        valid = np.isfinite(numbers)
+        out = np.empty(len(array), dtype=object)
+        if column.kind == "double":
+            out[valid] = numbers[valid].astype(object)
+        elif column.kind == "bool":
+            out[valid] = (numbers[valid] != 0).astype(np.int64).astype(object)
+        else:
+            out[valid] = numbers[valid].astype(np.int64).astype(object)
+        return out.tolist()
+    if column.kind == "date":
+        return [None if _is_null(v) else _iso_date(v) for v in np.asarray(values, dtype=object)]
+    return [None if _is_null(v) else str(v) for v in np.asarray(values, dtype=object)]
+
+
+def _is_null(value) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, (float, np.floating)):
+        return not np.isfinite(value)
+    try:
+        return bool(value != value)  # NaT, pandas NA-like
+    except (TypeError, ValueError):
+        return False
+
+
+def _iso_date(value) -> str:
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return value.isoformat()[:10]
+    if isinstance(value, np.datetime64):
+        return str(value.astype("datetime64[D]"))
+    return str(value)[:10]
+
+
+# --- GeoPackage geometry functions ------------------------------------------------------------------------
+# A GeoPackage's R-tree triggers call ST_IsEmpty and ST_Min/MaxX/Y; a plain sqlite3 connection must be given
+# them before it can write to a feature table. They read the GeoPackage binary header (and, for points
+# written without an envelope, the point itself).
+
+_ENVELOPE_DOUBLES = {0: 0, 1: 4, 2: 6, 3: 6, 4: 8}
+
+
+def _envelope(blob):
+    if blob is None or len(blob) < 8 or blob[:2] != b"GP":
+        return None
+    flags = blob[3]
+    order = "<" if flags & 1 else ">"
+    kind = (flags >> 1) & 7
+    count = _ENVELOPE_DOUBLES.get(kind, 0)
+    if count:
+        values = struct.unpack_from(order + "d" * count, blob, 8)
+        return values[0], values[1], values[2], values[3]
+    wkb = blob[8:]
+    if len(wkb) >= 21:
+        wkb_order = "<" if wkb[0] == 1 else ">"
+        (geometry_type,) = struct.unpack_from(wkb_order + "I", wkb, 1)
+        if geometry_type % 1000 == 1:
+            x, y = struct.unpack_from(wkb_order + "dd", wkb, 5)
+            return x, x, y, y
+    return None
+
+
+def _is_empty(blob):
+    if blob is None:
+        return None
+    if len(blob) >= 4 and blob[:2] == b"GP":
+        return 1 if blob[3] & 0x10 else 0
+    return 0
+
+
+def register_geopackage_functions(connection: sqlite3.Connection):
+    """Give ``connection`` the ST_* functions a GeoPackage's triggers call."""
+    connection.create_function("ST_IsEmpty", 1, _is_empty, deterministic=True)
+    for index, name in enumerate(("ST_MinX", "ST_MaxX", "ST_MinY", "ST_MaxY")):
+        connection.create_function(
+            name, 1, lambda blob, i=index: (lambda e: None if e is None else e[i])(_envelope(blob)), deterministic=True
+        )
