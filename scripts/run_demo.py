@@ -125,6 +125,7 @@ def main(argv=None):
 
     app = start_qgis()
     plugin = load_plugin(args.plugin_dir.resolve())
+    from creative_clusters_plugin.core.atomic_files import give_default_permissions
     from creative_clusters_plugin.core.demo_region import write_demo_region
 
     final = args.output.resolve()
@@ -230,6 +231,7 @@ def main(argv=None):
     gc.collect()
     if final.exists():
         shutil.rmtree(final)
+    give_default_permissions(work)
     os.replace(work, final)
     print("\nTimings: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in demo.timings))
     print(f"\nDemo outputs are in {final}:")

@@ -126,7 +126,21 @@ def normalise_postcodes(values: Iterable) -> tuple[np.ndarray, np.ndarray]:
     Returns ``(normalised, status)``: object arrays; ``normalised`` holds None for blank or invalid values,
     ``status`` holds ``"ok"``, ``"blank"`` or ``"invalid"``.
     """
-    series = pd.Series(list(values) if not isinstance(values, pd.Series) else values.tolist(), dtype=object)
+    items = values.tolist() if isinstance(values, (pd.Series, np.ndarray)) else list(values)
+    array = np.empty(len(items), dtype=object)
+    array[:] = items
+    # each distinct spelling once: a register repeats its postcodes (and its blanks) many times
+    codes, uniques = pd.factorize(array)
+    distinct_norm, distinct_status = _normalise_distinct(pd.Series(np.asarray(uniques, dtype=object), dtype=object))
+    normalised = np.full(len(items), None, dtype=object)
+    status = np.full(len(items), "blank", dtype=object)
+    present = codes >= 0
+    normalised[present] = distinct_norm[codes[present]]
+    status[present] = distinct_status[codes[present]]
+    return normalised, status
+
+
+def _normalise_distinct(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     blank = series.map(_is_blank).to_numpy(dtype=bool)
     text = series.where(~blank, "").astype(str).str.replace(r"\s+", "", regex=True).str.upper()
     length = text.str.len()

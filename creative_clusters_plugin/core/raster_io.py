@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .atomic_files import publish
 from .errors import CreativeClustersError
 
 DEFAULT_NODATA = -9999.0
@@ -135,7 +136,7 @@ def write_geotiff(
                 if factors:
                     dataset.build_overviews(factors, Resampling.average)
                     dataset.update_tags(ns="rio_overview", resampling="average")
-        os.replace(temporary, path)
+        publish(temporary, path)
     except Exception:
         if os.path.exists(temporary):
             os.remove(temporary)

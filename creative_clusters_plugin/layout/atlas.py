@@ -68,6 +68,7 @@ from qgis.PyQt.QtCore import QVariant
 from qgis.PyQt.QtGui import QColor, QFont
 from qgis.PyQt.QtXml import QDomDocument
 
+from ..core.atomic_files import publish
 from ..core.errors import CancelledError, CreativeClustersError
 from ..core.subsectors import SUBSECTORS
 from ..resources_path import resource
@@ -776,7 +777,7 @@ def export_atlas_pdf(layout_or_build, path, feedback=None) -> Path:
         if result != QgsLayoutExporter.Success:
             reason = error or _RESULT_MESSAGES.get(result, f"error code {int(result)}")
             raise CreativeClustersError(f"The atlas could not be exported to {path}: {reason}.")
-        os.replace(temporary, path)
+        publish(temporary, path)
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)

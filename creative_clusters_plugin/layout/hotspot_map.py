@@ -37,6 +37,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QColor, QFont
 
+from ..core.atomic_files import publish
 from ..core.errors import CreativeClustersError
 from ..styling.apply import build_renderer
 from ..styling.palettes import GI_BIN_CLASSES, GI_BIN_NULL
@@ -259,7 +260,7 @@ def export_hotspot_map(layer, path, title="Creative hot spots", subtitle="", att
         result = QgsLayoutExporter(layout).exportToPdf(temporary, pdf_settings(layout))
         if result != QgsLayoutExporter.Success:
             raise CreativeClustersError(f"The hot-spot map could not be exported to {path} (error code {int(result)}).")
-        os.replace(temporary, path)
+        publish(temporary, path)
     finally:
         if os.path.exists(temporary):
             os.remove(temporary)

@@ -9,6 +9,8 @@ parameters in ``initAlgorithm`` and does three things in ``execute``: read input
 
 from __future__ import annotations
 
+import os
+import traceback
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -30,14 +32,26 @@ from qgis.core import (
     QgsProcessingAlgorithm,
     QgsProcessingException,
     QgsProcessingLayerPostProcessorInterface,
+    QgsProcessingFeatureSourceDefinition,
     QgsProcessingOutputLayerDefinition,
+    QgsProcessingUtils,
     QgsProperty,
+    QgsProviderRegistry,
     QgsWkbTypes,
 )
+from qgis.PyQt import sip
 from qgis.PyQt.QtCore import QCoreApplication, QDate, QDateTime, QTime, QVariant
 
 from ..core.errors import CreativeClustersError
-from .bulk_writer import NewColumn, WriteCancelled, bulk_format, copy_with_new_columns
+from .bulk_writer import (
+    NewColumn,
+    WriteCancelled,
+    bulk_format,
+    copy_with_new_columns,
+    move_into_place,
+    remove_dataset,
+    temporary_sibling,
+)
 from .columnar_reader import OgrLayerRef, ogr_layer_ref, read_columns
 
 # Post-processors must outlive processAlgorithm: Processing only keeps a raw pointer.
@@ -155,10 +169,25 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
         # each run has its own instance (createInstance): remember what the readers need
         self._run_parameters = parameters
         self._run_context = context
+        self._pending_outputs = []
         try:
-            return self.execute(parameters, context, feedback)
+            self.check_outputs_do_not_overwrite_inputs(parameters, context)
+            results = self.execute(parameters, context, feedback)
+            self._publish_pending_outputs()
+            return results
         except CreativeClustersError as error:
-            raise QgsProcessingException(str(error)) from error
+            traceback.clear_frames(error.__traceback__)
+            raise QgsProcessingException(str(error)) from None
+        except BaseException as error:
+            # the finished frames below hold QGIS objects (sources, layers): a traceback kept by the caller
+            # (a console, a test) would otherwise keep them alive until after QGIS has shut down
+            traceback.clear_frames(error.__traceback__)
+            raise
+        finally:
+            self._discard_pending_outputs()
+            # hold no QGIS objects past the run (a traceback kept by the caller would keep them after QGIS exits)
+            self._run_parameters = None
+            self._run_context = None
 
     def execute(self, parameters, context, feedback):
         """Subclasses implement this (parameters in, core call, sinks out) instead of ``processAlgorithm``."""
@@ -269,6 +298,8 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
         ref = ogr_layer_ref(parameters, parameter, context)
         if ref is None or ref.crs != source.sourceCrs():
             return None
+        for warning in ref.warnings:
+            feedback.pushWarning(warning)
         bulk = read_columns(ref, field_names, has_geometry, analysis_crs, cancelled=feedback.isCanceled)
         self.check_cancel(feedback)
         if bulk is None:
@@ -417,6 +448,69 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
         xy = np.column_stack([np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)]) if xs else np.empty((0, 2))
         return xy, {name: column for name, column in zip(fields, values)}
 
+    # --- outputs: never over an input, always whole -------------------------------------------------
+    def check_outputs_do_not_overwrite_inputs(self, parameters, context):
+        """Refuse, before anything is written, an output file that is one of the input files (a vector file,
+        a raster, the GeoPackage holding an input layer: writing it would replace the whole file)."""
+        inputs = {}
+        for definition in self.parameterDefinitions():
+            if definition.isDestination() or definition.name() not in parameters:
+                continue
+            for path in _input_files(parameters.get(definition.name()), context):
+                inputs.setdefault(_normalised(path), (definition.description(), path))
+        if not inputs:
+            return
+        for definition in self.destinationParameterDefinitions():
+            destination = self.destination_string(parameters, definition.name(), context)
+            path = _output_file(destination)
+            if path and _normalised(path) in inputs:
+                description, input_path = inputs[_normalised(path)]
+                raise QgsProcessingException(
+                    f"The output '{definition.description()}' ({path}) is the file of the input '{description}'. "
+                    f"Writing it would replace the input{' and every other layer in it' if path.lower().endswith('.gpkg') else ''}. "
+                    "Choose another file name for the output."
+                )
+
+    def create_sink(self, parameters, output_name, context, fields, wkb_type, crs):
+        """``(sink, destination id)`` like ``parameterAsSink``, but a file output is written to a hidden file
+        beside it and renamed into place when the algorithm finishes (removed if it fails or is cancelled);
+        its folder is created when missing."""
+        destination = self.destination_string(parameters, output_name, context)
+        path = _output_file(destination)
+        if not path or not os.path.splitext(path)[1]:
+            sink, dest_id = self.parameterAsSink(parameters, output_name, context, fields, wkb_type, crs)
+            if sink is None:
+                raise QgsProcessingException(self.invalidSinkError(parameters, output_name))
+            return sink, dest_id
+        final = self.parameterAsOutputLayer(parameters, output_name, context)  # also registers it for loading
+        _make_folder(final)
+        partial = temporary_sibling(final, os.path.splitext(final)[1])
+        sink, _ = self.parameterAsSink({output_name: partial}, output_name, context, fields, wkb_type, crs)
+        if sink is None:
+            raise QgsProcessingException(self.invalidSinkError(parameters, output_name))
+        self._pending_outputs.append([sink, partial, final])
+        return sink, final
+
+    def _publish_pending_outputs(self):
+        for pending in self._pending_outputs:
+            sink, partial, final = pending
+            pending[0] = None
+            if sink is not None:
+                sip.delete(sink)  # closes the file
+            if os.path.exists(partial):
+                move_into_place(partial, final)
+        self._pending_outputs = []
+
+    def _discard_pending_outputs(self):
+        for sink, partial, _ in getattr(self, "_pending_outputs", []):
+            if sink is not None:
+                try:
+                    sip.delete(sink)
+                except RuntimeError:
+                    pass
+            remove_dataset(partial)
+        self._pending_outputs = []
+
     # --- writing ----------------------------------------------------------------------------------
     @staticmethod
     def output_fields(base: QgsFields | None, new_fields: Iterable[QgsField]) -> QgsFields:
@@ -468,9 +562,7 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
             return self._write_table_in_bulk(parameters, output_name, context, feedback, table, new_columns,
                                              new_fields, keep, progress_range)
         fields = self.output_fields(table.source_fields, new_fields)
-        sink, dest_id = self.parameterAsSink(parameters, output_name, context, fields, table.wkb_type, table.source_crs)
-        if sink is None:
-            raise QgsProcessingException(self.invalidSinkError(parameters, output_name))
+        sink, dest_id = self.create_sink(parameters, output_name, context, fields, table.wkb_type, table.source_crs)
         new_names = [f.name() for f in new_fields]
         values = [new_columns[name].to_numpy(dtype=object) for name in new_names]
         kept_indices = [table.source_fields.lookupField(f.name()) for f in fields if f.name() not in new_names]
@@ -540,9 +632,7 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
         rows: Iterable[tuple[QgsGeometry | None, list]],
     ):
         """Write new features (geometry, attribute list) to a sink; returns the destination id."""
-        sink, dest_id = self.parameterAsSink(parameters, output_name, context, fields, wkb_type, crs)
-        if sink is None:
-            raise QgsProcessingException(self.invalidSinkError(parameters, output_name))
+        sink, dest_id = self.create_sink(parameters, output_name, context, fields, wkb_type, crs)
         for i, (geometry, attributes) in enumerate(rows):
             if i % 1000 == 0:
                 self.check_cancel(feedback)
@@ -680,3 +770,62 @@ __all__ = [
     "QgsProcessing",
     "suitable_projected_crs",
 ]
+
+
+# --- input and output files -----------------------------------------------------------------------
+def _normalised(path: str) -> str:
+    return os.path.normcase(os.path.realpath(path))
+
+
+def _layer_file(layer) -> str | None:
+    """The file a map layer reads, or None (databases, memory layers, web services)."""
+    try:
+        parts = QgsProviderRegistry.instance().decodeUri(layer.providerType(), layer.source())
+    except Exception:  # noqa: BLE001 - a provider without URI decoding
+        return None
+    path = parts.get("path")
+    return path if path and os.path.exists(path) else None
+
+
+def _input_files(value, context) -> list:
+    """The files behind a parameter value (a layer, a layer id or source, a path, a list of them)."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [path for item in value for path in _input_files(item, context)]
+    if isinstance(value, QgsProcessingFeatureSourceDefinition):
+        value = value.source.staticValue()
+    if isinstance(value, QgsProperty):
+        value = value.staticValue()
+    if hasattr(value, "providerType") and hasattr(value, "source"):
+        path = _layer_file(value)
+        return [path] if path else []
+    if not isinstance(value, str) or not value:
+        return []
+    plain = value.split("|")[0]
+    if os.path.isfile(plain):
+        return [plain]
+    layer = QgsProcessingUtils.mapLayerFromString(value, context) if context is not None else None
+    if layer is not None:
+        path = _layer_file(layer)
+        return [path] if path else []
+    return []
+
+
+def _output_file(destination: str) -> str | None:
+    """The file an output destination writes, or None (memory, temporary, database, ``ogr:`` URIs)."""
+    if not destination or destination == "TEMPORARY_OUTPUT" or "|" in destination:
+        return None
+    if destination.startswith(("memory:", "ogr:", "postgres:", "postgis:", "spatialite:", "mssql:", "oracle:")):
+        return None
+    return destination
+
+
+def _make_folder(path: str):
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        raise QgsProcessingException(f"The output folder {folder} could not be created: {error.strerror}.") from error
+    if not os.access(folder, os.W_OK):
+        raise QgsProcessingException(f"The output folder {folder} is read-only: choose a folder you can write to.")

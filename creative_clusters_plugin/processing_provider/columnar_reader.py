@@ -17,7 +17,9 @@ same rows in the same order.
 from __future__ import annotations
 
 import datetime as _dt
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -49,6 +51,8 @@ class OgrLayerRef:
     selected_fids: np.ndarray | None = None
     feature_limit: int = -1
     open_options: list = field(default_factory=list)
+    #: things the user should read in the log (e.g. a CSV read as Windows-1252)
+    warnings: list = field(default_factory=list)
 
     def open(self):
         """``(dataset, layer)`` with the attribute filter set, or ``(None, None)``."""
@@ -117,6 +121,11 @@ def ogr_layer_ref(parameters, name, context) -> OgrLayerRef | None:
     if not path:
         return None
     options = [str(o) for o in (parts.get("openOptions") or [])]
+    warnings = []
+    if Path(path).suffix.lower() in (".csv", ".txt", ".tsv"):
+        path, warning = utf8_text_file(path)
+        if warning:
+            warnings.append(warning)
     selected = None
     if selected_only:
         selected = np.sort(np.fromiter(layer.selectedFeatureIds(), dtype=np.int64))
@@ -130,7 +139,53 @@ def ogr_layer_ref(parameters, name, context) -> OgrLayerRef | None:
         selected_fids=selected,
         feature_limit=limit,
         open_options=options,
+        warnings=warnings,
     )
+
+
+_TRANSCODED: dict = {}
+
+
+def utf8_text_file(path: str) -> tuple[str, str | None]:
+    """``(path, None)`` for a UTF-8 text file (with or without a byte-order mark); for any other, a UTF-8
+    copy in the temporary folder read as Windows-1252 (a superset of Latin-1, what Excel writes on Windows) and
+    a sentence for the log. GDAL reads CSV files as UTF-8: without this, accented company names would come
+    out as replacement characters."""
+    import codecs
+    import tempfile
+
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return path, None
+    key = (os.path.abspath(path), stat.st_mtime_ns, stat.st_size)
+    if key in _TRANSCODED and os.path.exists(_TRANSCODED[key]):
+        return _TRANSCODED[key], _TRANSCODED_NOTE.format(name=os.path.basename(path))
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 22), b""):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+        return path, None
+    except UnicodeDecodeError:
+        pass
+    except OSError:
+        return path, None
+    folder = tempfile.mkdtemp(prefix="cc_utf8_")
+    copy = os.path.join(folder, os.path.basename(path))
+    with open(path, "r", encoding="cp1252", errors="replace", newline="") as source, \
+            open(copy, "w", encoding="utf-8", newline="") as target:
+        for block in iter(lambda: source.read(1 << 22), ""):
+            target.write(block)
+    _TRANSCODED[key] = copy
+    return copy, _TRANSCODED_NOTE.format(name=os.path.basename(path))
+
+
+_TRANSCODED_NOTE = (
+    "{name} is not UTF-8 text: it was read as Windows-1252 (Latin-1), the encoding Excel uses on Windows. "
+    "Save it as 'CSV UTF-8' to be sure accented names come out right."
+)
 
 
 @dataclass
@@ -181,7 +236,7 @@ def read_columns(ref: OgrLayerRef, fields, with_points: bool, target_crs=None, t
         stream = layer.GetArrowStreamAsNumPy(options=["INCLUDE_FID=YES", "USE_MASKED_ARRAYS=YES"])
     except RuntimeError:
         return None
-    fids, xs, ys, present_parts = [], [], [], []
+    fids, xs, ys = [], [], []
     raw = {f: [] for f in wanted}
     caches = {f: {} for f in wanted}
     for batch in stream:

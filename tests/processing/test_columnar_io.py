@@ -3,7 +3,6 @@ subset, selection and CRS; outputs written in bulk equal those written through Q
 leaves nothing behind."""
 
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest

@@ -195,3 +195,63 @@ def test_south_yorkshire_sample_with_codepoint_zip(run_alg, shared_data):
     # the shared points come from an earlier Code-Point release: ~93 % of firms sit within 1 m
     assert close / len(rows) >= 0.92
     assert result["MATCHED_COUNT"] / len(rows) >= 0.999
+
+
+def _csv_with_bad_rows(tmp_path, encoding="utf-8", bom=False):
+    rows = ["id,CompanyName,Postcode"]
+    rows += [f"{i},Café Ñoño {i} – Ltd,S1 {i % 9}AA" for i in range(30)]
+    rows += ["90,Blank Ltd,", "91,Garbage Ltd,not a postcode", "92,Missing Ltd,ZZ9 9ZZ"]
+    path = tmp_path / "firms.csv"
+    text = "\n".join(rows) + "\n"
+    if encoding != "utf-8":
+        text = text.replace("–", "-")  # Latin-1 has no en dash
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode(encoding))
+    lookup = tmp_path / "lookup.csv"
+    lookup.write_text("Postcode,Eastings,Northing\n" + "".join(f"S1 {k}AA,{435000 + k * 100},{387000 + k * 50}\n"
+                                                               for k in range(9)))
+    return path, lookup
+
+
+def test_file_output_written_in_bulk_equals_qgis_writer(run_alg, tmp_path):
+    """A CSV to a GeoPackage goes through GDAL in bulk; the same rows through QGIS's writer (memory output)."""
+    csv, lookup = _csv_with_bad_rows(tmp_path)
+    params = {"INPUT": str(csv), "LOOKUP": str(lookup)}
+    bulk = run_alg("geocodepostcodes", {**params, "OUTPUT": str(tmp_path / "out.gpkg"),
+                                        "OUTPUT_UNMATCHED": str(tmp_path / "unmatched.gpkg")})
+    memory = run_alg("geocodepostcodes", {**params, "OUTPUT": "memory:", "OUTPUT_UNMATCHED": "memory:"})
+    assert bulk["MATCHED_COUNT"] == memory["MATCHED_COUNT"] == 30
+    assert bulk["UNMATCHED_COUNT"] == memory["UNMATCHED_COUNT"] == 3
+
+    def rows(layer):
+        out = {}
+        for f in layer.getFeatures():
+            point = None
+            if f.hasGeometry() and not f.geometry().isEmpty():
+                point = (f.geometry().asPoint().x(), f.geometry().asPoint().y())
+            out[str(f["id"])] = (point, f["CompanyName"], f["cc_pcd_norm"] or None, bool(f["cc_geocoded"]),
+                                 f["cc_pcd_status"])
+        return out
+
+    written = QgsVectorLayer(bulk["OUTPUT"], "o", "ogr")
+    assert written.crs().authid() == "EPSG:27700"
+    assert rows(written) == rows(memory["OUTPUT"])
+    assert rows(written)["3"][0] == (435300.0, 387150.0)
+    assert rows(written)["91"] == (None, "Garbage Ltd", None, False, "invalid")
+    unmatched = QgsVectorLayer(bulk["OUTPUT_UNMATCHED"], "u", "ogr")
+    assert sorted(str(f["id"]) for f in unmatched.getFeatures()) == ["90", "91", "92"]
+    assert written.extent().xMinimum() == 435000.0 and written.extent().yMaximum() == 387400.0
+
+
+@pytest.mark.parametrize("encoding,bom", [("utf-8", True), ("cp1252", False)])
+def test_csv_encodings(run_alg, tmp_path, encoding, bom):
+    """UTF-8 with a byte-order mark, and Windows-1252 (detected and reported): never replacement characters."""
+    csv, lookup = _csv_with_bad_rows(tmp_path, encoding, bom)
+    feedback = LogFeedback()
+    result = run_alg("geocodepostcodes", {"INPUT": str(csv), "LOOKUP": str(lookup),
+                                          "OUTPUT": str(tmp_path / "out.gpkg")}, feedback=feedback)
+    layer = QgsVectorLayer(result["OUTPUT"], "o", "ogr")
+    names = sorted(f["CompanyName"] for f in layer.getFeatures() if str(f["CompanyName"]).startswith("Café"))
+    assert len(names) == 30 and all("Ñoño" in n for n in names), names[:3]
+    assert "id" in layer.fields().names()  # the BOM is not part of the first field name
+    if encoding != "utf-8":
+        assert any("Windows-1252" in line for line in feedback.log)

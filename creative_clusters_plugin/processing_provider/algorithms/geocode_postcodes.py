@@ -1,5 +1,7 @@
 """creativeclusters:geocodepostcodes — place firms at their postcode centroid (thin adapter)."""
 
+import numpy as np
+
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
@@ -20,7 +22,9 @@ from qgis.core import (
 )
 
 from ...core.postcodes import STATUS_MATCHED, PostcodeLookup, geocode_postcodes, needed_areas
-from ..base_algorithm import CreativeClustersAlgorithm, _to_python, _to_qgis, field
+from ..base_algorithm import Cancelled, CreativeClustersAlgorithm, _field_kind, _to_python, _to_qgis, field
+from ..bulk_writer import NewColumn, PointTableWriter, WriteCancelled, bulk_format, copy_with_new_columns
+from ..columnar_reader import OgrLayerRef, ogr_layer_ref, read_columns
 
 #: postcode field names detected automatically, in order of preference (case-insensitive)
 POSTCODE_FIELD_CANDIDATES = ("Postcode", "RegAddress.PostCode", "postcode", "pcd", "pcds", "post_code", "postal_code")
@@ -188,17 +192,32 @@ class GeocodePostcodes(CreativeClustersAlgorithm):
                 "Postcode, Eastings, Northings), or a point layer of postcode centroids."
             )
 
-        # read the input (attributes only; its geometry is replaced)
-        total = source.featureCount() or 0
-        features, postcodes = [], []
-        request = QgsFeatureRequest().setFlags(QgsFeatureRequest.NoGeometry)
-        for i, feature in enumerate(source.getFeatures(request)):
-            if i % 5000 == 0:
-                self.check_cancel(feedback)
-                feedback.setProgress(25.0 * i / max(total, 1))
-            features.append(feature)
-            postcodes.append(_to_python(feature[postcode_field]))
-        if not features:
+        # GDAL copies a table to a file output first, and the postcodes are read back from the copy in bulk;
+        # any other input or output is read row by row
+        self._writer = None
+        try:
+            return self._geocode(parameters, context, feedback, source, postcode_field, lookup_path)
+        finally:
+            if self._writer is not None:
+                self._writer.discard()  # removes the partial file unless it was published
+
+    def _geocode(self, parameters, context, feedback, source, postcode_field, lookup_path):
+        bulk = self._copy_in_bulk(parameters, context, source, postcode_field, feedback)
+        features = None
+        if bulk is not None:
+            postcodes = bulk.columns[postcode_field]
+            feedback.setProgress(25)
+        else:
+            total = source.featureCount() or 0
+            features, postcodes = [], []
+            request = QgsFeatureRequest().setFlags(QgsFeatureRequest.NoGeometry)
+            for i, feature in enumerate(source.getFeatures(request)):
+                if i % 5000 == 0:
+                    self.check_cancel(feedback)
+                    feedback.setProgress(25.0 * i / max(total, 1))
+                features.append(feature)
+                postcodes.append(_to_python(feature[postcode_field]))
+        if len(postcodes) == 0:
             raise QgsProcessingException("The input has no features: there is nothing to geocode.")
 
         target_crs = QgsCoordinateReferenceSystem("EPSG:27700")
@@ -225,15 +244,97 @@ class GeocodePostcodes(CreativeClustersAlgorithm):
         )
 
         new_fields = [field("cc_pcd_norm", "string", 8), field("cc_geocoded", "bool"), field("cc_pcd_status", "string", 16)]
+        if bulk is not None:
+            outputs = self._write_in_bulk(parameters, context, feedback, bulk, result, new_fields)
+        else:
+            outputs = self._write_features(parameters, context, feedback, source, features, result, new_fields)
+        outputs["MATCHED_COUNT"] = c["matched"]
+        outputs["UNMATCHED_COUNT"] = c["total"] - c["matched"]
+        return outputs
+
+    def _copy_in_bulk(self, parameters, context, source, postcode_field, feedback):
+        """When the input is a table GDAL reads whole (no selection) and the output a file written in bulk:
+        copy it (:class:`PointTableWriter`) and read its postcode column back; else None."""
+        if source.wkbType() != QgsWkbTypes.NoGeometry:
+            return None
+        if not bulk_format(self.destination_string(parameters, self.OUTPUT, context)):
+            return None
+        if any(source.fields().lookupField(name) >= 0 for name in ("cc_pcd_norm", "cc_geocoded", "cc_pcd_status")):
+            return None  # a re-run on its own output: QGIS's writer replaces those fields
+        ref = ogr_layer_ref(parameters, self.INPUT, context)
+        if ref is None or ref.selected_fids is not None or ref.feature_limit >= 0:
+            return None
+        for warning in ref.warnings:
+            feedback.pushWarning(warning)
+        path = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        self._writer = PointTableWriter(path, 27700, progress=lambda fraction: feedback.setProgress(20 * fraction),
+                                        cancelled=feedback.isCanceled)
+        try:
+            total = self._writer.copy(ref.path, ref.layer_name, ref.layer_index, ref.where, ref.open_options)
+        except WriteCancelled:
+            raise Cancelled("Cancelled by the user; no output was written.")
+        copy = OgrLayerRef(path=self._writer.staging, layer_name=self._writer.layer_name, layer_index=0, where=None,
+                           crs=QgsCoordinateReferenceSystem("EPSG:27700"), wkb_type=int(QgsWkbTypes.Point))
+        bulk = read_columns(copy, [postcode_field], False, cancelled=feedback.isCanceled)
+        self.check_cancel(feedback)
+        if bulk is None or bulk.total != total:
+            raise QgsProcessingException("The copied table could not be read back; please report this.")
+        bulk.ref = ref
+        return bulk
+
+    def _write_in_bulk(self, parameters, context, feedback, bulk, result, new_fields):
+        ref = bulk.ref
+        values = {"cc_pcd_norm": result.normalised, "cc_geocoded": result.matched, "cc_pcd_status": result.status}
+        columns = [NewColumn(f.name(), _field_kind(f), f.length(), np.asarray(values[f.name()], dtype=object))
+                   for f in new_fields]
+        writer = self._writer
+        writer.progress = lambda fraction: feedback.setProgress(75 + 20 * fraction)
+        try:
+            writer.set_points(np.column_stack([result.x, result.y]), columns)
+            outputs = {self.OUTPUT: writer.publish()}
+            self._writer = None
+            unmatched = np.flatnonzero(~np.asarray(result.matched, dtype=bool))
+            destination = self.destination_string(parameters, self.OUTPUT_UNMATCHED, context)
+            if destination and bulk_format(destination):
+                unmatched_path = self.parameterAsOutputLayer(parameters, self.OUTPUT_UNMATCHED, context)
+                copy_with_new_columns(
+                    ref.path, ref.layer_name, ref.layer_index, ref.where, ref.open_options, bulk.total,
+                    unmatched, bulk.fids[unmatched], [NewColumn(c.name, c.kind, c.width, c.values[unmatched])
+                                                      for c in columns], [], unmatched_path,
+                    cancelled=feedback.isCanceled,
+                )
+                outputs[self.OUTPUT_UNMATCHED] = unmatched_path
+            elif destination:
+                source = self.parameterAsSource(parameters, self.INPUT, context)
+                fields = self.output_fields(source.fields(), new_fields)
+                sink, outputs[self.OUTPUT_UNMATCHED] = self.create_sink(
+                    parameters, self.OUTPUT_UNMATCHED, context, fields, QgsWkbTypes.NoGeometry,
+                    QgsCoordinateReferenceSystem()
+                )
+                wanted = set(unmatched.tolist())
+                for i, feature in enumerate(source.getFeatures(QgsFeatureRequest().setFlags(QgsFeatureRequest.NoGeometry))):
+                    if i in wanted:
+                        row = QgsFeature(fields)
+                        row.setAttributes(feature.attributes() + [_to_qgis(columns[0].values[i]), False,
+                                                                  str(columns[2].values[i])])
+                        sink.addFeature(row, QgsFeatureSink.FastInsert)
+        except WriteCancelled:
+            raise Cancelled("Cancelled by the user; no output was written.")
+        except (OSError, RuntimeError) as error:
+            raise QgsProcessingException(f"Could not write {writer.target}: {error}") from error
+        feedback.setProgress(100)
+        return outputs
+
+    def _write_features(self, parameters, context, feedback, source, features, result, new_fields):
         fields = self.output_fields(source.fields(), new_fields)
         new_names = {f.name() for f in new_fields}
         kept = [f.name() for f in fields if f.name() not in new_names]
-        sink, dest_id = self.parameterAsSink(parameters, self.OUTPUT, context, fields, QgsWkbTypes.Point, target_crs)
-        if sink is None:
-            raise QgsProcessingException(self.invalidSinkError(parameters, self.OUTPUT))
-        unmatched_sink, unmatched_id = self.parameterAsSink(
-            parameters, self.OUTPUT_UNMATCHED, context, fields, QgsWkbTypes.NoGeometry, QgsCoordinateReferenceSystem()
-        )
+        sink, dest_id = self.create_sink(parameters, self.OUTPUT, context, fields, QgsWkbTypes.Point, QgsCoordinateReferenceSystem(result.crs))
+        unmatched_sink, unmatched_id = None, None
+        if self.destination_string(parameters, self.OUTPUT_UNMATCHED, context):
+            unmatched_sink, unmatched_id = self.create_sink(
+                parameters, self.OUTPUT_UNMATCHED, context, fields, QgsWkbTypes.NoGeometry, QgsCoordinateReferenceSystem()
+            )
         n = len(features)
         for i, feature in enumerate(features):
             if i % 5000 == 0:
@@ -255,8 +356,6 @@ class GeocodePostcodes(CreativeClustersAlgorithm):
         outputs = {self.OUTPUT: dest_id}
         if unmatched_sink is not None:
             outputs[self.OUTPUT_UNMATCHED] = unmatched_id
-        outputs["MATCHED_COUNT"] = c["matched"]
-        outputs["UNMATCHED_COUNT"] = c["total"] - c["matched"]
         return outputs
 
 
