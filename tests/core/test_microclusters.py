@@ -157,3 +157,26 @@ def test_real_sheffield_city_centre(shared_data):
         assert r.profiles.iloc[near[0]]["n_members"] >= 150
         assert r.profiles.iloc[near[0]]["lq_creative"] > 1.5
         assert not any(np.isnan(r.profiles["median_inc_year"]))
+
+
+def test_traced_footprint_of_a_large_cluster_matches_the_union_of_discs():
+    """Above RASTER_FOOTPRINT_ABOVE locations the footprint is traced on a grid: it must agree with GEOS's
+    union of the same discs within the simplification tolerance (area within 2 %, outline within 2 × tol)."""
+    from shapely.geometry import MultiPoint, Point
+
+    from creative_clusters_plugin.core.microclusters import RASTER_FOOTPRINT_ABOVE, footprint
+
+    rng = np.random.default_rng(5)
+    centres = rng.uniform(0, 3000, (6, 2))
+    pts = np.concatenate([c + rng.normal(0, 250, (150, 2)) for c in centres])
+    assert len(pts) > RASTER_FOOTPRINT_ABOVE
+    traced = footprint(pts, 125, tolerance=12.5)
+    exact = MultiPoint([tuple(p) for p in pts]).buffer(125, 64)
+    assert abs(traced.area - exact.area) / exact.area < 0.02
+    assert traced.symmetric_difference(exact).area / exact.area < 0.05
+    # the outline stays within the tolerance of the true one (a cell's half-diagonal plus the simplification)
+    slack = 12.5 * (1 + np.sqrt(2) / 2) + 1
+    assert exact.buffer(slack).contains(traced)
+    assert traced.contains(exact.buffer(-slack))
+    # every firm lies inside its cluster's footprint
+    assert all(traced.buffer(1e-6).contains(Point(p)) for p in pts[::7])
