@@ -311,7 +311,7 @@ def _profiles(xy, creative, codes, clustered, labels, k, eps, w, dates, referenc
         yrs = yrs[np.isfinite(yrs)]
         medians.append(float(np.median(yrs)) if yrs.size else np.nan)
     frame["median_inc_year"] = medians
-    frame["n_recent"] = n_recent
+    frame["n_recent"] = n_recent if dates is not None else np.nan  # unknown, not zero, without dates
     footprints = []
     for c, group in enumerate(groups, start=1):
         footprints.append(footprint(xy[group], radius, tolerance=eps / 20.0))

@@ -52,6 +52,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from .errors import CreativeClustersError, check_callback
+from .memory import available_memory, format_bytes
 
 #: Largest number of features for inverse-distance weights without a cut-off (n² weights are stored).
 DENSE_LIMIT = 4000
@@ -214,14 +215,24 @@ def min_connecting_distance(xy) -> float:
     return float(dist[:, 1].max())
 
 
+#: bytes a link of a distance band costs while the weights are built (pair indices, both directions, CSR)
+BYTES_PER_LINK = 48
+
+
 def _check_link_budget(tree: cKDTree, threshold: float, n: int) -> None:
-    if n > 50_000:
-        links = int(tree.count_neighbors(tree, threshold)) - n
-        if links > MAX_LINKS:
-            raise CreativeClustersError(
-                f"A distance band of {threshold:,.0f} m links about {links:,} pairs of features, too many to "
-                "hold in memory. Use a smaller distance or k nearest neighbours."
-            )
+    """Refuse, before building anything, a band that links more pairs than memory holds (counted first)."""
+    links = int(tree.count_neighbors(tree, threshold)) - n
+    needed = links * BYTES_PER_LINK
+    available = available_memory()
+    budget = min(MAX_LINKS * BYTES_PER_LINK, 0.5 * available) if available else MAX_LINKS * BYTES_PER_LINK
+    if needed > budget:
+        raise CreativeClustersError(
+            f"A distance band of {threshold:,.0f} m links {links:,} pairs of the {n:,} features (about "
+            f"{links / max(n, 1):,.0f} neighbours each): building it needs about {format_bytes(needed)} of memory, "
+            f"{'more than the ' + format_bytes(budget) + ' this run may use' if available else 'too much'}. Use a "
+            "smaller distance (a band is meant to reach a feature's neighbours, not the whole layer) or k nearest "
+            "neighbours."
+        )
 
 
 def distance_band_weights(xy, threshold: float) -> SpatialWeights:

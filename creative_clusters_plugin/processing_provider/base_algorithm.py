@@ -10,6 +10,7 @@ parameters in ``initAlgorithm`` and does three things in ``execute``: read input
 from __future__ import annotations
 
 import os
+import re
 import traceback
 from dataclasses import dataclass
 from typing import Iterable, Sequence
@@ -259,10 +260,13 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
         """
         if source is None:
             raise QgsProcessingException("The input layer could not be loaded.")
-        field_names = list(fields) if fields is not None else [f.name() for f in source.fields()]
-        for name in field_names:
-            if source.fields().lookupField(name) < 0:
+        wanted = list(fields) if fields is not None else [f.name() for f in source.fields()]
+        field_names = []
+        for name in wanted:
+            actual = find_field(source.fields(), name)
+            if actual is None:
                 raise QgsProcessingException(f"The field '{name}' does not exist in the input layer.")
+            field_names.append(actual)
         has_geometry = source.wkbType() != QgsWkbTypes.NoGeometry
         if require_geometry and not has_geometry:
             raise QgsProcessingException(
@@ -287,6 +291,10 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
             feedback.pushWarning(
                 f"{table.skipped_null_geometry:,} feature(s) with no geometry were left out of the analysis."
             )
+        renamed = {actual: name for actual, name in zip(field_names, wanted) if actual != name}
+        if renamed:  # the algorithm sees the names it asked for (a shapefile's cc_creativ as cc_creative)
+            table.frame = table.frame.rename(columns=renamed)
+            feedback.pushInfo("Fields matched by name: " + ", ".join(f"{a} → {n}" for a, n in renamed.items()))
         feedback.setProgress(progress_range[1])
         return table
 
@@ -447,6 +455,11 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
             feedback.pushWarning(f"{skipped:,} feature(s) with no geometry were left out.")
         xy = np.column_stack([np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)]) if xs else np.empty((0, 2))
         return xy, {name: column for name, column in zip(fields, values)}
+
+    @staticmethod
+    def field_names(source) -> FieldNames:
+        """The source's field names, matched tolerantly by ``in`` (see :func:`find_field`)."""
+        return FieldNames(source.fields())
 
     # --- outputs: never over an input, always whole -------------------------------------------------
     def check_outputs_do_not_overwrite_inputs(self, parameters, context):
@@ -770,6 +783,41 @@ __all__ = [
     "QgsProcessing",
     "suitable_projected_crs",
 ]
+
+
+# --- field names -------------------------------------------------------------------------------------
+def _normalised_name(name: str) -> str:
+    return re.sub(r"[^0-9a-z]", "_", name.lower())
+
+
+def find_field(fields: QgsFields, name: str) -> str | None:
+    """The field of ``fields`` that ``name`` means: the same name; else the one name equal ignoring case
+    (``incorporationdate`` in PostGIS after ``ogr2ogr``), or ignoring case and punctuation
+    (``SICCode_SicText_1``); else the one 10-character name a shapefile cut it to (``cc_creativ``)."""
+    names = fields.names()
+    if name in names:
+        return name
+    for match in (
+        lambda n: n.lower() == name.lower(),
+        lambda n: _normalised_name(n) == _normalised_name(name),
+        lambda n: len(n) == 10 and len(name) > 10 and _normalised_name(n) == _normalised_name(name)[:10],
+    ):
+        found = [n for n in names if match(n)]
+        if len(found) == 1:
+            return found[0]
+    return None
+
+
+class FieldNames(list):
+    """The names of a source's fields; ``name in`` it also finds a field under the spellings
+    :func:`find_field` accepts (case, punctuation, a shapefile's 10 characters)."""
+
+    def __init__(self, fields: QgsFields):
+        super().__init__(fields.names())
+        self._fields = fields
+
+    def __contains__(self, name):
+        return find_field(self._fields, name) is not None
 
 
 # --- input and output files -----------------------------------------------------------------------

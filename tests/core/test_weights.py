@@ -296,3 +296,21 @@ def test_spatial_weights_is_canonical():
     assert w.islands.tolist() == [False, False, True]
     with pytest.raises(CreativeClustersError):
         SpatialWeights(sparse.csr_matrix(np.array([[0.0, -1.0], [1.0, 0.0]])))
+
+
+def test_a_band_that_links_everything_is_refused_before_building(monkeypatch):
+    """30,000 points with a 1,000 km band: 900 million links, tens of GB. Refused up front, in words."""
+    import time
+
+    from creative_clusters_plugin.core import weights as weights_module
+    from creative_clusters_plugin.core.errors import CreativeClustersError
+
+    rng = np.random.default_rng(0)
+    xy = rng.uniform(0, 20_000, (30_000, 2))
+    start = time.perf_counter()
+    with pytest.raises(CreativeClustersError, match="needs about .* of memory.*smaller distance"):
+        weights_module.distance_band_weights(xy, 1e6)
+    assert time.perf_counter() - start < 20  # counted, not built
+    # a sensible band still works, and the budget follows the memory available
+    monkeypatch.setattr(weights_module, "available_memory", lambda: 8 * 2**30)
+    assert weights_module.distance_band_weights(xy, 150).matrix.nnz > 0

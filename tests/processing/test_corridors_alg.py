@@ -171,12 +171,21 @@ def test_points_and_geographic_crs(provider, run_alg, tmp_path):
     assert any(f["clusters"] == "a > b > c" for f in out["OUTPUT_CORRIDORS"].getFeatures())
 
 
-def test_one_cluster_is_a_clear_error(provider, run_alg, tmp_path):
-    with pytest.raises(QgsProcessingException, match="no corridor is possible"):
-        run_alg("corridors", {
-            "CLUSTERS": cluster_layer([("only", 430000, 380000, 300, 10)]),
-            "OUTPUT_LINKS": "memory:", "OUTPUT_CORRIDORS": "memory:", "OUTPUT_RASTER": str(tmp_path / "x.tif"),
-        })
+def test_one_cluster_gives_empty_outputs_and_says_why(provider, run_alg, tmp_path):
+    """A chain (the shipped model) must not stop here: empty outputs, a nodata surface, a warning that says
+    what to change."""
+    from qgis.core import QgsRasterLayer
+
+    from tests.processing.stats_helpers import RecordingFeedback
+
+    feedback = RecordingFeedback()
+    result = run_alg("corridors", {
+        "CLUSTERS": cluster_layer([("only", 430000, 380000, 300, 10)]),
+        "OUTPUT_LINKS": "memory:", "OUTPUT_CORRIDORS": "memory:", "OUTPUT_RASTER": str(tmp_path / "x.tif"),
+    }, feedback=feedback)
+    assert result["OUTPUT_LINKS"].featureCount() == 0 and result["OUTPUT_CORRIDORS"].featureCount() == 0
+    assert QgsRasterLayer(result["OUTPUT_RASTER"], "r").isValid()
+    assert any("a corridor joins two or more" in w and "MIN_FIRMS" in w for w in feedback.warnings)
 
 
 def test_grid_too_large_for_memory_is_refused_with_its_size(provider, run_alg, tmp_path):

@@ -109,3 +109,28 @@ def test_model_hot_spots_and_density(model_run):
     # (the grid is padded by the bandwidth, so no kernel mass falls outside it)
     assert float(values.sum()) * cell_km2 == pytest.approx(truth["n_creative_first_sic"], rel=1e-3)
     assert np.isfinite(values.compressed()).all()
+
+
+def test_a_branch_with_nothing_to_do_does_not_stop_the_others(provider, demo_region, tmp_path):
+    """min_firms so high that no microcluster forms: corridors get empty outputs and a warning, while the
+    classification, LQ, Gi* and density branches are still written."""
+    import processing
+    from qgis.core import QgsProcessingFeedback, QgsRasterLayer
+
+    model = _model(provider)
+    parameters = {
+        "firms": f"{demo_region['gpkg']}|layername=firms",
+        "areas": f"{demo_region['gpkg']}|layername=areas",
+        "area_id": "area_id",
+        "eps": 250,
+        "min_firms": 100_000,
+    }
+    for output in model.outputDefinitions():
+        stem = output.name().split(":")[1].replace(" ", "_").replace("*", "").replace("(", "").replace(")", "")
+        suffix = "tif" if output.type() == "outputRaster" else "gpkg"
+        parameters[output.name()] = str(tmp_path / f"{stem}.{suffix}")
+    result = processing.run(model.id(), parameters, feedback=QgsProcessingFeedback())
+    assert _layer(result["micro:Creative microclusters"]).featureCount() == 0
+    assert _layer(result["corridors:Creative corridors"]).featureCount() == 0
+    assert _layer(result["gi:Creative hot spots (Gi*)"]).featureCount() > 0
+    assert QgsRasterLayer(result["density:Creative firm density"], "d").isValid()

@@ -10,7 +10,7 @@ import stat
 import numpy as np
 import pytest
 
-from qgis.core import QgsProcessingException, QgsProcessingFeedback, QgsVectorLayer
+from qgis.core import NULL, QgsProcessingException, QgsProcessingFeedback, QgsVectorLayer
 
 
 def _tables(gpkg):
@@ -44,7 +44,7 @@ def test_an_output_over_a_second_input_is_refused(run_alg, demo_region, tmp_path
     shutil.copyfile(demo_region["gpkg"], areas)
     size = areas.stat().st_size
     with pytest.raises(QgsProcessingException, match="Choose another file name"):
-        run_alg("locationquotients", {"AREAS": f"{areas}|layername=areas", "AREA_ID": "code",
+        run_alg("locationquotients", {"AREAS": f"{areas}|layername=areas", "AREA_ID": "area_id",
                                       "FIRMS": f"{demo_region['gpkg']}|layername=firms", "OUTPUT": str(areas)})
     assert areas.stat().st_size == size
 
@@ -121,3 +121,45 @@ def test_a_table_is_fine_where_no_geometry_is_needed(run_alg, tmp_path):
     layer = QgsVectorLayer(result["OUTPUT"], "c", "ogr")
     assert layer.featureCount() == 40
     assert np.all([f["cc_creative"] for f in layer.getFeatures()])
+
+
+def test_a_shapefile_chain_finds_its_truncated_fields(run_alg, demo_region, tmp_path):
+    """classify → shapefile (cc_creative becomes cc_creativ, cc_subsector cc_subsect) → microclusters and
+    location quotients still find the fields; a missing optional field is said in the log."""
+    from tests.processing.stats_helpers import RecordingFeedback
+
+    shp = run_alg("classifyfirms", {"INPUT": f"{demo_region['gpkg']}|layername=firms",
+                                    "OUTPUT": str(tmp_path / "classified.shp")})["OUTPUT"]
+    names = QgsVectorLayer(shp, "s", "ogr").fields().names()
+    assert "cc_creativ" in names and "cc_creative" not in names
+    feedback = RecordingFeedback()
+    via_shp = run_alg("microclusters", {"INPUT": shp, "EPS": 250, "MIN_FIRMS": 20, "OUTPUT_POINTS": "memory:",
+                                        "OUTPUT_CLUSTERS": str(tmp_path / "mc.gpkg")}, feedback=feedback)
+    gpkg = run_alg("classifyfirms", {"INPUT": f"{demo_region['gpkg']}|layername=firms",
+                                     "OUTPUT": str(tmp_path / "classified.gpkg")})["OUTPUT"]
+    via_gpkg = run_alg("microclusters", {"INPUT": gpkg, "EPS": 250, "MIN_FIRMS": 20, "OUTPUT_POINTS": "memory:",
+                                         "OUTPUT_CLUSTERS": str(tmp_path / "mc2.gpkg")})
+    count = [QgsVectorLayer(r["OUTPUT_CLUSTERS"], "m", "ogr").featureCount() for r in (via_shp, via_gpkg)]
+    assert count[0] == count[1] > 0
+    assert any("cc_creativ → cc_creative" in line for line in feedback.log)
+    lq = run_alg("locationquotients", {"AREAS": f"{demo_region['gpkg']}|layername=areas", "AREA_ID": "area_id",
+                                       "FIRMS": shp, "OUTPUT": "memory:"})["OUTPUT"]
+    assert sum(f["n_creative"] for f in lq.getFeatures()) > 0
+
+
+def test_missing_incorporation_dates_are_null_not_zero(run_alg, demo_region, tmp_path):
+    from tests.processing.stats_helpers import RecordingFeedback
+
+    layer = QgsVectorLayer(f"{demo_region['gpkg']}|layername=firms", "f", "ogr")
+    index = layer.fields().lookupField("IncorporationDate")
+    assert index >= 0
+    classified = run_alg("classifyfirms", {"INPUT": layer, "OUTPUT": str(tmp_path / "c.gpkg")})["OUTPUT"]
+    dropped = run_alg("native:deletecolumn", {"INPUT": classified, "COLUMN": ["IncorporationDate"],
+                                              "OUTPUT": str(tmp_path / "nodates.gpkg")})["OUTPUT"]
+    feedback = RecordingFeedback()
+    result = run_alg("microclusters", {"INPUT": dropped, "EPS": 250, "MIN_FIRMS": 20, "OUTPUT_POINTS": "memory:",
+                                       "OUTPUT_CLUSTERS": str(tmp_path / "mc.gpkg")}, feedback=feedback)
+    clusters = QgsVectorLayer(result["OUTPUT_CLUSTERS"], "m", "ogr")
+    assert clusters.featureCount() > 0
+    assert all(f["n_recent"] is None or f["n_recent"] == NULL for f in clusters.getFeatures())
+    assert any("no IncorporationDate field" in line for line in feedback.log)

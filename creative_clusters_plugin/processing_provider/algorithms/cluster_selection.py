@@ -112,7 +112,7 @@ class ClusterSelection(CreativeClustersAlgorithm):
         if firms_source is None:
             raise QgsProcessingException("Choose the classified firms layer (FIRMS) to build periods from incorporation dates.")
         date_field = self.parameterAsString(parameters, self.DATE_FIELD, context) or "IncorporationDate"
-        names = firms_source.fields().names()
+        names = self.field_names(firms_source)
         for required in ("cc_creative", "cc_subsector", date_field):
             if required not in names:
                 raise QgsProcessingException(f"The firms layer has no '{required}' field (run 'Classify firms' first; check the date field).")

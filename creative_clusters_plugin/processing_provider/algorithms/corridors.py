@@ -2,6 +2,8 @@
 
 import math
 
+import numpy as np
+
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsFields,
@@ -219,11 +221,17 @@ class Corridors(CreativeClustersAlgorithm):
         clusters = self.read_table(
             source, feedback, fields=list(dict.fromkeys(fields)), with_geometry=True, analysis_crs=analysis_crs, progress_range=(2, 10)
         )
-        if len(clusters) == 0:
-            raise QgsProcessingException("The cluster layer has no feature with a geometry: there is nothing to connect.")
         analysis_crs = clusters.analysis_crs
         crs_text = analysis_crs.toWkt() if analysis_crs.isValid() else None
         gdf = clusters.geodataframe()
+        if len(clusters) < 2:
+            # a chain (the shipped model) keeps going: this branch's outputs are empty, the others are written
+            feedback.pushWarning(
+                f"The cluster layer has {len(clusters)} cluster(s) with a geometry: a corridor joins two or more, so "
+                "the outputs are empty. Find more microclusters (a smaller MIN_FIRMS or a larger EPS, or keep "
+                "stacked addresses) and run again."
+            )
+            return self._write_empty_outputs(parameters, context, feedback, gdf, analysis_crs, crs_text, cell_size)
         geometries = list(gdf.geometry)
         if mass_field:
             masses = gdf[mass_field].tolist()
@@ -286,8 +294,10 @@ class Corridors(CreativeClustersAlgorithm):
             feedback.pushWarning(warning)
         self.check_cancel(feedback)
 
-        # --- outputs
-        id_kind = "long" if all(isinstance(v, int) and not isinstance(v, bool) for v in ids) else "string"
+        return self._write_outputs(parameters, context, feedback, result, ids, grid, analysis_crs)
+
+    @staticmethod
+    def _link_fields(id_kind):
         link_fields = QgsFields()
         for f in (
             field("link_id", "int"), field("from_id", id_kind, 254 if id_kind == "string" else 0),
@@ -298,6 +308,35 @@ class Corridors(CreativeClustersAlgorithm):
             field("origin", "string", 12), field("split_from", "string", 254),
         ):
             link_fields.append(f)
+        return link_fields
+
+    @staticmethod
+    def _corridor_fields():
+        corridor_fields = QgsFields()
+        for f in (
+            field("corridor_id", "int"), field("clusters", "string", 254), field("n_clusters", "int"),
+            field("total_mass", "double"), field("length_m", "double"), field("mean_strength", "double"), field("rank", "int"),
+        ):
+            corridor_fields.append(f)
+        return corridor_fields
+
+    def _write_empty_outputs(self, parameters, context, feedback, gdf, analysis_crs, crs_text, cell_size):
+        """Empty links and corridors, and a corridor surface of nodata over the clusters (or one cell)."""
+        links_id = self.write_geometries(parameters, self.OUTPUT_LINKS, context, feedback, self._link_fields("long"),
+                                         QgsWkbTypes.LineString, analysis_crs, [])
+        corridors_id = self.write_geometries(parameters, self.OUTPUT_CORRIDORS, context, feedback,
+                                             self._corridor_fields(), QgsWkbTypes.MultiPolygon, analysis_crs, [])
+        bounds = gdf.total_bounds if len(gdf) else (0.0, 0.0, 0.0, 0.0)
+        grid = grid_from_bounds(tuple(float(b) for b in bounds), cell_size or 100.0, crs_text, margin=cell_size or 100.0)
+        raster_path = self.parameterAsOutputLayer(parameters, self.OUTPUT_RASTER, context)
+        write_geotiff(raster_path, np.full((grid.height, grid.width), np.nan), grid,
+                      description="normalised least-cost corridor (none: fewer than two clusters)")
+        feedback.setProgress(100)
+        return {self.OUTPUT_LINKS: links_id, self.OUTPUT_CORRIDORS: corridors_id, self.OUTPUT_RASTER: raster_path}
+
+    def _write_outputs(self, parameters, context, feedback, result, ids, grid, analysis_crs):
+        id_kind = "long" if all(isinstance(v, int) and not isinstance(v, bool) for v in ids) else "string"
+        link_fields = self._link_fields(id_kind)
         names = [link_fields.at(i).name() for i in range(link_fields.count())]
 
         def convert(value, kind):
@@ -322,12 +361,7 @@ class Corridors(CreativeClustersAlgorithm):
         )
         feedback.setProgress(95)
 
-        corridor_fields = QgsFields()
-        for f in (
-            field("corridor_id", "int"), field("clusters", "string", 254), field("n_clusters", "int"),
-            field("total_mass", "double"), field("length_m", "double"), field("mean_strength", "double"), field("rank", "int"),
-        ):
-            corridor_fields.append(f)
+        corridor_fields = self._corridor_fields()
         corridor_rows = []
         for _, row in result.corridors.iterrows():
             geometry = QgsGeometry.fromWkt(row.geometry.wkt)

@@ -90,7 +90,7 @@ class FlagStacks(CreativeClustersAlgorithm):
             raise QgsProcessingException(self.invalidSourceError(parameters, self.INPUT))
         postcode_fields = self.parameterAsFields(parameters, self.POSTCODE_FIELD, context)
         postcode_field = postcode_fields[0] if postcode_fields else None
-        names = source.fields().names()
+        names = self.field_names(source)
         wanted = [postcode_field] if postcode_field else []
         if "cc_creative" in names:
             wanted.append("cc_creative")

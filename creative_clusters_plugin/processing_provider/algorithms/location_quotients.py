@@ -103,7 +103,7 @@ class LocationQuotients(CreativeClustersAlgorithm):
         if firms_source is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, self.FIRMS))
         area_id = self.parameterAsFields(parameters, self.AREA_ID, context)[0]
-        names = firms_source.fields().names()
+        names = self.field_names(firms_source)
         for required in ("cc_creative", "cc_subsector"):
             if required not in names:
                 raise QgsProcessingException(

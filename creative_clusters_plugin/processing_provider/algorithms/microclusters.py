@@ -118,7 +118,7 @@ class Microclusters(CreativeClustersAlgorithm):
         filter_choice = self.parameterAsEnum(parameters, self.FILTER, context)
         method = self.parameterAsEnum(parameters, self.METHOD, context)
         stacks = self.parameterAsEnum(parameters, self.STACKS, context)
-        names = source.fields().names()
+        names = self.field_names(source)
         for required in ("cc_creative", "cc_subsector"):
             if required not in names:
                 raise QgsProcessingException(f"The firms layer has no '{required}' field: run 'Classify firms' on it first.")
@@ -160,6 +160,11 @@ class Microclusters(CreativeClustersAlgorithm):
         if not clustered.any():
             raise QgsProcessingException(f"No {what} in the input (after the stacked-address choice): nothing to cluster.")
         dates = [_plain_date(v) for v in frame["IncorporationDate"]] if "IncorporationDate" in frame else None
+        if dates is None:
+            feedback.pushWarning(
+                "The firms have no IncorporationDate field: median_inc_year and n_recent are left empty (NULL), "
+                "not zero."
+            )
         idx = np.flatnonzero(keep)
         result = microclusters(
             table.xy[idx], creative[idx], codes[idx], clustered[idx], eps, min_firms, method=method,
@@ -209,7 +214,7 @@ class Microclusters(CreativeClustersAlgorithm):
                 attrs = []
                 for name, value in zip(["cc_cluster_id"] + PROFILE_COLUMNS, values):
                     if name == "cc_cluster_id" or (integer and name in count_cols):
-                        attrs.append(int(round(float(value))))
+                        attrs.append(int(round(float(value))) if np.isfinite(float(value)) else None)
                     else:
                         attrs.append(value)
                 geometry = QgsGeometry.fromWkt(shape.wkt)
