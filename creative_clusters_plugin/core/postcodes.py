@@ -484,6 +484,59 @@ def needed_areas(postcodes: Iterable) -> set:
     return set(valid.str.extract(r"^([A-Z]{1,2})", expand=False).dropna().unique())
 
 
+class GeocodingTally:
+    """Counts and examples of :func:`geocode_postcodes` results added up over the batches of a large file, so
+    the log says the same as for one call on all the rows."""
+
+    def __init__(self):
+        self.counts = {s: 0 for s in STATUSES}
+        self.counts["total"] = 0
+        self.invalid_examples: set = set()
+        self.unmatched_examples: set = set()
+
+    def add(self, result: "GeocodeResult", postcodes) -> None:
+        for key, value in result.counts.items():
+            self.counts[key] = self.counts.get(key, 0) + value
+        if len(self.invalid_examples) < 5:
+            values = list(postcodes)
+            self.invalid_examples |= {str(values[i]) for i in np.flatnonzero(result.status == STATUS_INVALID)[:5]}
+        if len(self.unmatched_examples) < 10:
+            self.unmatched_examples |= set(result.normalised[result.status == STATUS_UNMATCHED][:10])
+
+    def warnings(self, lookup=None) -> list:
+        return list(getattr(lookup, "warnings", []) or []) + geocoding_warnings(
+            self.counts, sorted(self.invalid_examples)[:5], sorted(self.unmatched_examples)[:10]
+        )
+
+
+def geocoding_warnings(counts: dict, invalid_examples, unmatched_examples) -> list:
+    """The log's warnings for the status ``counts`` of a geocoding (``total`` included)."""
+    n = counts["total"]
+    warnings = []
+    if n == 0:
+        warnings.append("There are no records to geocode.")
+    if counts[STATUS_BLANK]:
+        warnings.append(f"{counts[STATUS_BLANK]} record(s) have no postcode and were not placed.")
+    if counts[STATUS_INVALID]:
+        examples = ", ".join(repr(e) for e in list(invalid_examples)[:5])
+        warnings.append(f"{counts[STATUS_INVALID]} record(s) have text that is not a UK postcode (e.g. {examples}).")
+    if counts[STATUS_UNMATCHED]:
+        warnings.append(
+            f"{counts[STATUS_UNMATCHED]} well-formed postcode(s) are not in the lookup (new, mistyped, "
+            f"terminated, or outside its coverage), e.g. {', '.join(list(unmatched_examples)[:5])}."
+        )
+    if counts[STATUS_TERMINATED]:
+        warnings.append(f"{counts[STATUS_TERMINATED]} postcode(s) are terminated according to the lookup.")
+    if counts[STATUS_NO_COORDINATES]:
+        warnings.append(f"{counts[STATUS_NO_COORDINATES]} postcode(s) have no coordinates in the lookup.")
+    if n and counts[STATUS_MATCHED] / n < 0.5:
+        warnings.append(
+            f"Only {counts[STATUS_MATCHED]} of {n} records were placed: check the postcode field and that the "
+            "lookup covers the region."
+        )
+    return warnings
+
+
 def geocode_postcodes(postcodes: Iterable, lookup, callback=None) -> GeocodeResult:
     """Place each record at its postcode centroid.
 
@@ -537,29 +590,9 @@ def geocode_postcodes(postcodes: Iterable, lookup, callback=None) -> GeocodeResu
     counts = {s: int((status == s).sum()) for s in STATUSES}
     counts["total"] = n
 
-    warnings = list(lookup.warnings)
-    if n == 0:
-        warnings.append("There are no records to geocode.")
-    if counts[STATUS_BLANK]:
-        warnings.append(f"{counts[STATUS_BLANK]} record(s) have no postcode and were not placed.")
-    if counts[STATUS_INVALID]:
-        examples = ", ".join(sorted({repr(str(values[i])) for i in np.flatnonzero(status == STATUS_INVALID)[:200]})[:5])
-        warnings.append(f"{counts[STATUS_INVALID]} record(s) have text that is not a UK postcode (e.g. {examples}).")
+    invalid_examples = sorted({str(values[i]) for i in np.flatnonzero(status == STATUS_INVALID)[:200]})[:5]
     unmatched_examples = sorted(set(norm[status == STATUS_UNMATCHED]))[:10]
-    if counts[STATUS_UNMATCHED]:
-        warnings.append(
-            f"{counts[STATUS_UNMATCHED]} well-formed postcode(s) are not in the lookup (new, mistyped, "
-            f"terminated, or outside its coverage), e.g. {', '.join(unmatched_examples[:5])}."
-        )
-    if counts[STATUS_TERMINATED]:
-        warnings.append(f"{counts[STATUS_TERMINATED]} postcode(s) are terminated according to the lookup.")
-    if counts[STATUS_NO_COORDINATES]:
-        warnings.append(f"{counts[STATUS_NO_COORDINATES]} postcode(s) have no coordinates in the lookup.")
-    if n and counts[STATUS_MATCHED] / n < 0.5:
-        warnings.append(
-            f"Only {counts[STATUS_MATCHED]} of {n} records were placed: check the postcode field and that the "
-            "lookup covers the region."
-        )
+    warnings = list(lookup.warnings) + geocoding_warnings(counts, invalid_examples, unmatched_examples)
     check_callback(callback, 1.0)
     return GeocodeResult(
         x=x, y=y, matched=matched, normalised=norm, status=status, counts=counts, crs=lookup.crs,

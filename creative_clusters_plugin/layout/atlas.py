@@ -277,6 +277,14 @@ def _check_expression(text, layer, what):
         raise CreativeClustersError(
             f"The {what} expression uses field(s) {', '.join(missing)} that the layer '{layer.name()}' does not have."
         )
+    for feature in layer.getFeatures(QgsFeatureRequest().setLimit(50)):  # errors that only evaluation shows
+        context.setFeature(feature)
+        expression.evaluate(context)
+        if expression.hasEvalError():
+            raise CreativeClustersError(
+                f"The {what} expression cannot be evaluated on the layer '{layer.name()}': "
+                f"{expression.evalErrorString()}"
+            )
     return expression
 
 

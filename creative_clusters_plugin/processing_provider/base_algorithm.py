@@ -270,8 +270,9 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
         has_geometry = source.wkbType() != QgsWkbTypes.NoGeometry
         if require_geometry and not has_geometry:
             raise QgsProcessingException(
-                "The input is a table without geometry, but this algorithm needs points or polygons. Geocode the "
-                "firms first (Creative Clusters ▸ Geocode postcodes) or choose a point or polygon layer."
+                f"The input '{source.sourceName()}' is a table without geometry, but this algorithm needs points or "
+                "polygons. Choose a layer with geometry (for a firms table: geocode it first with Creative Clusters ▸ "
+                "Geocode postcodes)."
             )
         if analysis_crs is None:
             analysis_crs = self.analysis_crs_for(source, feedback) if has_geometry else source.sourceCrs()
@@ -408,6 +409,13 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
                 "The input is a table without geometry, but this algorithm needs points. Geocode the firms first "
                 "(Creative Clusters ▸ Geocode postcodes) or choose a point layer."
             )
+        if QgsWkbTypes.geometryType(source.wkbType()) != QgsWkbTypes.PointGeometry:
+            kind = {QgsWkbTypes.PolygonGeometry: "polygons", QgsWkbTypes.LineGeometry: "lines"}.get(
+                QgsWkbTypes.geometryType(source.wkbType()), "no points")
+            raise QgsProcessingException(
+                f"The input '{source.sourceName()}' holds {kind}, but this algorithm needs points (one per firm). "
+                "Choose the firms layer, or make points first (e.g. Vector geometry ▸ Centroids)."
+            )
         ref = ogr_layer_ref(parameters, name, context)
         bulk = None
         if ref is not None and ref.crs == source.sourceCrs():
@@ -455,6 +463,17 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
             feedback.pushWarning(f"{skipped:,} feature(s) with no geometry were left out.")
         xy = np.column_stack([np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)]) if xs else np.empty((0, 2))
         return xy, {name: column for name, column in zip(fields, values)}
+
+    def expression_text(self, parameters, name, context) -> str:
+        """An expression parameter as the user typed it. (``parameterAsExpression`` returns an empty string for
+        an expression that does not parse, which would silently drop, say, an atlas filter.)"""
+        value = parameters.get(name)
+        if isinstance(value, QgsProperty):
+            value = value.staticValue()
+        if value is None:
+            return ""
+        text = str(value).strip()
+        return text or (self.parameterAsExpression(parameters, name, context) or "")
 
     @staticmethod
     def field_names(source) -> FieldNames:
@@ -611,6 +630,7 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
     def _write_table_in_bulk(self, parameters, output_name, context, feedback, table, new_columns, new_fields,
                              keep, progress_range):
         path = self.parameterAsOutputLayer(parameters, output_name, context)
+        _make_folder(path)
         rows = np.arange(len(table)) if keep is None else np.flatnonzero(np.asarray(keep, dtype=bool))
         columns = [
             NewColumn(f.name(), _field_kind(f), f.length(), new_columns[f.name()].to_numpy(dtype=object)[rows])
@@ -871,6 +891,11 @@ def _output_file(destination: str) -> str | None:
 
 def _make_folder(path: str):
     folder = os.path.dirname(os.path.abspath(path))
+    existing = folder
+    while existing and not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if existing and not os.path.isdir(existing):
+        raise QgsProcessingException(f"The output {path} cannot be written: {existing} is a file, not a folder.")
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError as error:

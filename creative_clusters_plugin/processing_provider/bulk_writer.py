@@ -261,13 +261,44 @@ class PointTableWriter:
 
     def set_points(self, xy: np.ndarray, columns: list[NewColumn]):
         """Row ``k`` of the staged copy becomes a feature at ``xy[k]`` with value ``k`` of each new column."""
+        xy = np.asarray(xy, dtype=float)
+        if len(xy) != self.total:
+            self.discard()
+            raise ValueError(f"{len(xy)} points for {self.total} rows")
+        self.begin(columns)
+        chunk = 250_000
+        for start in range(0, self.total, chunk):
+            stop = min(start + chunk, self.total)
+            self.add(start, xy[start:stop], [np.asarray(c.values, dtype=object)[start:stop] for c in columns])
+        self.end()
+
+    def begin(self, columns: list[NewColumn]):
+        """Start filling: the output layer is created; rows come with :meth:`add` (values of ``columns`` are
+        not used here, only their names and kinds), in any number of chunks, then :meth:`end`."""
         try:
-            xy = np.asarray(xy, dtype=float)
-            if len(xy) != self.total:
-                raise ValueError(f"{len(xy)} points for {self.total} rows")
+            self.columns = columns
             names = self._create_layer(columns)
-            self.progress(0.6)
-            _insert_points(self.partial, self.staging, self.layer_name, names, xy, columns, self.cancelled)
+            self.progress(0.55)
+            self._filler = _PointFiller(self.partial, self.staging, self.layer_name, names, columns, self.total)
+        except BaseException:
+            self.discard()
+            raise
+
+    def add(self, start: int, xy: np.ndarray, values: list):
+        """Rows ``start`` … ``start + len(xy) - 1`` (0-based, in the staged order): points and new values."""
+        if self.cancelled():
+            self.discard()
+            raise WriteCancelled()
+        try:
+            self._filler.add(start, np.asarray(xy, dtype=float), values)
+        except BaseException:
+            self.discard()
+            raise
+
+    def end(self):
+        try:
+            self._filler.end()
+            self._filler = None
             remove_dataset(self.staging)
             self.progress(0.9)
         except BaseException:
@@ -313,6 +344,10 @@ class PointTableWriter:
             raise
 
     def discard(self):
+        filler = getattr(self, "_filler", None)
+        if filler is not None:
+            filler.abandon()
+            self._filler = None
         remove_dataset(self.staging)
         remove_dataset(self.partial)
 
@@ -335,53 +370,70 @@ def _point_blobs(xy: np.ndarray, srs_id: int) -> list:
     return [raw[i * size:(i + 1) * size] if ok else None for i, ok in enumerate(valid.tolist())]
 
 
-def _insert_points(path, staging, table, names, xy, columns, cancelled):
-    connection = sqlite3.connect(path, isolation_level=None)
-    try:
-        register_geopackage_functions(connection)
-        quoted = _quote(table)
-        geometry_column, srs_id = connection.execute(
+class _PointFiller:
+    """The SQLite side of :class:`PointTableWriter`: new rows collected in a temporary table, then copied with
+    the staged attributes in one ``INSERT … SELECT``; the spatial index packed from the coordinates."""
+
+    def __init__(self, path, staging, table, names, columns, total):
+        self.table = table
+        self.names = names
+        self.columns = columns
+        self.xy = np.full((total, 2), np.nan)
+        self.connection = sqlite3.connect(path, isolation_level=None)
+        register_geopackage_functions(self.connection)
+        self.geometry_column, self.srs_id = self.connection.execute(
             "SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE lower(table_name) = lower(?)", (table,)
         ).fetchone()
-        connection.execute("ATTACH DATABASE ? AS staged", (staging,))
-        connection.execute("BEGIN")
-        value_names = [f"v{i}" for i in range(len(columns))]
-        connection.execute(f"CREATE TEMP TABLE cc_new (fid INTEGER PRIMARY KEY, geom BLOB"
-                           f"{''.join(', ' + v for v in value_names)})")
-        values = [_sql_values(c) for c in columns]
-        n = len(xy)
-        chunk = 250_000
-        for start in range(0, n, chunk):
-            if cancelled():
-                raise WriteCancelled()
-            stop = min(start + chunk, n)
-            connection.executemany(
-                f"INSERT INTO cc_new VALUES (?, ?{', ?' * len(columns)})",
-                zip(range(start + 1, stop + 1), _point_blobs(xy[start:stop], srs_id), *(v[start:stop] for v in values)),
-            )
-        targets = ", ".join(["fid", _quote(geometry_column)] + [_quote(n) for n in names] + [_quote(c.name) for c in columns])
-        sources = ", ".join(["s.fid", "n.geom"] + [f"s.{_quote(n)}" for n in names] + [f"n.{v}" for v in value_names])
-        connection.execute(f"INSERT INTO {quoted} ({targets}) SELECT {sources} FROM staged.{quoted} AS s "
-                           f"JOIN temp.cc_new AS n ON n.fid = s.fid ORDER BY s.fid")
-        connection.execute("DROP TABLE temp.cc_new")
-        valid = ~np.isnan(xy).any(axis=1)
-        _create_point_rtree(connection, table, geometry_column, xy, valid)
-        if valid.any():
-            low = xy[valid].min(axis=0)
-            high = xy[valid].max(axis=0)
-            connection.execute(
-                "UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ?, "
-                "last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE lower(table_name) = lower(?)",
-                (float(low[0]), float(low[1]), float(high[0]), float(high[1]), table),
-            )
-        connection.execute("COMMIT")
-        connection.execute("DETACH DATABASE staged")
-    except BaseException:
-        if connection.in_transaction:
-            connection.execute("ROLLBACK")
-        raise
-    finally:
-        connection.close()
+        self.connection.execute("ATTACH DATABASE ? AS staged", (staging,))
+        self.connection.execute("BEGIN")
+        self.value_names = [f"v{i}" for i in range(len(columns))]
+        self.connection.execute(f"CREATE TEMP TABLE cc_new (fid INTEGER PRIMARY KEY, geom BLOB"
+                                f"{''.join(', ' + v for v in self.value_names)})")
+
+    def add(self, start, xy, values):
+        stop = start + len(xy)
+        self.xy[start:stop] = xy
+        converted = [_sql_values(NewColumn(c.name, c.kind, c.width, v)) for c, v in zip(self.columns, values)]
+        self.connection.executemany(
+            f"INSERT INTO cc_new VALUES (?, ?{', ?' * len(self.columns)})",
+            zip(range(start + 1, stop + 1), _point_blobs(xy, self.srs_id), *converted),
+        )
+
+    def end(self):
+        quoted = _quote(self.table)
+        connection = self.connection
+        try:
+            targets = ", ".join(["fid", _quote(self.geometry_column)] + [_quote(n) for n in self.names]
+                                + [_quote(c.name) for c in self.columns])
+            sources = ", ".join(["s.fid", "n.geom"] + [f"s.{_quote(n)}" for n in self.names]
+                                + [f"n.{v}" for v in self.value_names])
+            connection.execute(f"INSERT INTO {quoted} ({targets}) SELECT {sources} FROM staged.{quoted} AS s "
+                               f"JOIN temp.cc_new AS n ON n.fid = s.fid ORDER BY s.fid")
+            connection.execute("DROP TABLE temp.cc_new")
+            valid = ~np.isnan(self.xy).any(axis=1)
+            _create_point_rtree(connection, self.table, self.geometry_column, self.xy, valid)
+            if valid.any():
+                low = self.xy[valid].min(axis=0)
+                high = self.xy[valid].max(axis=0)
+                connection.execute(
+                    "UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ?, "
+                    "last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE lower(table_name) = lower(?)",
+                    (float(low[0]), float(low[1]), float(high[0]), float(high[1]), self.table),
+                )
+            connection.execute("COMMIT")
+            connection.execute("DETACH DATABASE staged")
+        finally:
+            self.abandon()
+
+    def abandon(self):
+        if self.connection is None:
+            return
+        try:
+            if self.connection.in_transaction:
+                self.connection.execute("ROLLBACK")
+        finally:
+            self.connection.close()
+            self.connection = None
 
 
 def _create_point_rtree(connection, table, column, xy, valid):

@@ -289,6 +289,26 @@ def read_columns(ref: OgrLayerRef, fields, with_points: bool, target_crs=None, t
     return BulkColumns(fids=fid_array, positions=positions, xy=xy, columns=columns, total=total)
 
 
+def iter_text_column(path: str, layer_name: str, field_name: str, cancelled=None):
+    """``(start, values)`` for each Arrow batch of one column of a layer, ``start`` being the 0-based row
+    number of the batch's first row: a column of a file too large to hold, read in bounded memory."""
+    from osgeo import gdal
+
+    dataset = gdal.OpenEx(path, gdal.OF_VECTOR | gdal.OF_READONLY)
+    layer = dataset.GetLayerByName(layer_name)
+    definition = layer.GetLayerDefn()
+    names = [definition.GetFieldDefn(i).GetName() for i in range(definition.GetFieldCount())]
+    layer.SetIgnoredFields([n for n in names if n != field_name] + ["OGR_GEOMETRY"])
+    cache: dict = {}
+    start = 0
+    for batch in layer.GetArrowStreamAsNumPy(options=["INCLUDE_FID=YES", "USE_MASKED_ARRAYS=YES"]):
+        if cancelled is not None and cancelled():
+            return
+        values = _python_column(batch[field_name], cache)
+        yield start, values
+        start += len(values)
+
+
 def _boolean_columns(dataset, layer, ref, names, total):
     """Boolean fields read as integers through OGR SQL (GDAL 3.6 unpacks Arrow's bit-packed booleans wrongly)."""
     layer_name = layer.GetName()

@@ -1,5 +1,6 @@
 """creativeclusters:geocodepostcodes through Processing: demo round trip, lookup layer, bad rows, errors."""
 
+import os
 import sqlite3
 import struct
 
@@ -255,3 +256,43 @@ def test_csv_encodings(run_alg, tmp_path, encoding, bom):
     assert "id" in layer.fields().names()  # the BOM is not part of the first field name
     if encoding != "utf-8":
         assert any("Windows-1252" in line for line in feedback.log)
+
+
+def test_a_large_table_streams_in_batches_and_equals_the_row_path(run_alg, tmp_path):
+    """70,000 rows: more than one Arrow batch; every row's point and status as through QGIS's writer."""
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    codes = rng.integers(0, 9, 70_000)
+    blanks = rng.random(70_000) < 0.01
+    rows = ["id,Postcode"] + [f"{i},{'' if b else f's1{c}aa'}" for i, (c, b) in enumerate(zip(codes, blanks))]
+    csv = tmp_path / "big.csv"
+    csv.write_text("\n".join(rows) + "\n")
+    lookup = tmp_path / "lookup.csv"
+    lookup.write_text("Postcode,Eastings,Northing\n" + "".join(f"S1 {k}AA,{435000 + k * 100},{387000 + k * 50}\n"
+                                                               for k in range(8)))  # S1 8AA is missing
+    bulk = run_alg("geocodepostcodes", {"INPUT": str(csv), "LOOKUP": str(lookup), "OUTPUT": str(tmp_path / "o.gpkg")})
+    rows_path = run_alg("geocodepostcodes", {"INPUT": str(csv), "LOOKUP": str(lookup), "OUTPUT": "memory:"})
+    expected_matched = int(((codes < 8) & ~blanks).sum())
+    assert bulk["MATCHED_COUNT"] == rows_path["MATCHED_COUNT"] == expected_matched
+    written = QgsVectorLayer(bulk["OUTPUT"], "o", "ogr")
+    assert written.featureCount() == 70_000
+    got = {}
+    for f in written.getFeatures():
+        p = f.geometry().asPoint() if f.hasGeometry() and not f.geometry().isEmpty() else None
+        got[int(f["id"])] = (None if p is None else (p.x(), p.y()), f["cc_pcd_status"])
+    for i in (0, 1, 65_535, 65_536, 65_537, 69_999):
+        c, b = codes[i], blanks[i]
+        status = "blank" if b else ("matched" if c < 8 else "unmatched")
+        point = (435000.0 + c * 100, 387000.0 + c * 50) if status == "matched" else None
+        assert got[i] == (point, status), i
+
+
+def test_cancelling_a_bulk_geocode_leaves_nothing(run_alg, tmp_path):
+    csv, lookup = _csv_with_bad_rows(tmp_path)
+    out = tmp_path / "out" / "geocoded.gpkg"
+    for at in (10.0, 60.0, 90.0):
+        with pytest.raises(QgsProcessingException):
+            run_alg("geocodepostcodes", {"INPUT": str(csv), "LOOKUP": str(lookup), "OUTPUT": str(out)},
+                    feedback=LogFeedback(cancel_after_progress=at))
+        assert not out.parent.exists() or os.listdir(out.parent) == []

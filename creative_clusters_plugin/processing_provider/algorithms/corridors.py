@@ -176,6 +176,16 @@ class Corridors(CreativeClustersAlgorithm):
         raster = RasterData.read(path)
         if raster.crs is None and layer.crs().isValid():
             raster.crs = layer.crs().toWkt()
+            feedback.pushWarning(
+                f"The {name.lower()} raster {path} has no CRS of its own: QGIS's choice for it, "
+                f"{layer.crs().authid() or layer.crs().description()}, is used. Set the raster's CRS if the "
+                "corridors land in the wrong place."
+            )
+        elif raster.crs is None:
+            raise QgsProcessingException(
+                f"The {name.lower()} raster {path} has no CRS, so it cannot be placed under the clusters: assign one "
+                "(Raster ▸ Projections ▸ Assign Projection) and run again."
+            )
         feedback.pushInfo(f"{name.title()} raster: {path} ({raster.array.shape[0]} × {raster.array.shape[1]} cells).")
         return raster
 

@@ -147,7 +147,14 @@ class Density(CreativeClustersAlgorithm):
         weights = np.ones(len(xy))
         if weight_field:
             raw = attributes[weight_field]
-            values = np.array([np.nan if v is None else float(v) for v in raw], dtype=float)
+            try:
+                values = np.array([np.nan if v is None else float(v) for v in raw], dtype=float)
+            except (TypeError, ValueError):
+                example = next((v for v in raw if v is not None), "")
+                raise QgsProcessingException(
+                    f"The weight field '{weight_field}' holds text (e.g. '{example}'), not numbers: choose a numeric "
+                    "field such as employees, or no weight field."
+                ) from None
             missing = ~np.isfinite(values)
             if missing.any():
                 feedback.pushWarning(f"{int(missing.sum()):,} {label} have a NULL '{weight_field}': they are left out.")
@@ -217,6 +224,12 @@ class Density(CreativeClustersAlgorithm):
         if template is not None:
             grid = self._template_grid(template)
             crs = template.crs() if template.crs().isValid() else source.sourceCrs()
+            if not template.crs().isValid():
+                feedback.pushWarning(
+                    f"The template raster has no CRS: its grid is taken to be in the input's CRS "
+                    f"({source.sourceCrs().authid() or 'unknown'}). Set the raster's CRS if the surface lands in the "
+                    "wrong place."
+                )
             feedback.pushInfo(
                 f"Template grid: {grid.height:,} × {grid.width:,} cells of {grid.cell_width:g} m, "
                 f"{crs.authid() or crs.description()} (EXTENT and PIXEL_SIZE are not used)."

@@ -161,10 +161,10 @@ class ExportAtlas(CreativeClustersAlgorithm):
             page_size=PAGE_SIZES[self.parameterAsEnum(parameters, self.PAGE_SIZE, context)],
             orientation=ORIENTATIONS[self.parameterAsEnum(parameters, self.ORIENTATION, context)].lower(),
             layers=layers or None,
-            filter_expression=self.parameterAsExpression(parameters, self.FILTER, context) or "",
-            sort_expression=self.parameterAsExpression(parameters, self.SORT, context) or "",
+            filter_expression=self.expression_text(parameters, self.FILTER, context),
+            sort_expression=self.expression_text(parameters, self.SORT, context),
             sort_ascending=not self.parameterAsBoolean(parameters, self.SORT_DESCENDING, context),
-            name_expression=self.parameterAsExpression(parameters, self.NAME, context) or "",
+            name_expression=self.expression_text(parameters, self.NAME, context),
             attribution=self.parameterAsString(parameters, self.ATTRIBUTION, context)
             if parameters.get(self.ATTRIBUTION) is not None else DEFAULT_ATTRIBUTION,
             template=self.parameterAsFile(parameters, self.TEMPLATE, context) or None,

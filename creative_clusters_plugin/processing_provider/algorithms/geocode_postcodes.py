@@ -21,10 +21,10 @@ from qgis.core import (
     QgsWkbTypes,
 )
 
-from ...core.postcodes import STATUS_MATCHED, PostcodeLookup, geocode_postcodes, needed_areas
+from ...core.postcodes import STATUS_MATCHED, GeocodingTally, PostcodeLookup, geocode_postcodes, needed_areas
 from ..base_algorithm import Cancelled, CreativeClustersAlgorithm, _field_kind, _to_python, _to_qgis, field
 from ..bulk_writer import NewColumn, PointTableWriter, WriteCancelled, bulk_format, copy_with_new_columns
-from ..columnar_reader import OgrLayerRef, ogr_layer_ref, read_columns
+from ..columnar_reader import iter_text_column, ogr_layer_ref
 
 #: postcode field names detected automatically, in order of preference (case-insensitive)
 POSTCODE_FIELD_CANDIDATES = ("Postcode", "RegAddress.PostCode", "postcode", "pcd", "pcds", "post_code", "postal_code")
@@ -192,69 +192,54 @@ class GeocodePostcodes(CreativeClustersAlgorithm):
                 "Postcode, Eastings, Northings), or a point layer of postcode centroids."
             )
 
-        # GDAL copies a table to a file output first, and the postcodes are read back from the copy in bulk;
-        # any other input or output is read row by row
-        self._writer = None
-        try:
-            return self._geocode(parameters, context, feedback, source, postcode_field, lookup_path)
-        finally:
-            if self._writer is not None:
-                self._writer.discard()  # removes the partial file unless it was published
-
-    def _geocode(self, parameters, context, feedback, source, postcode_field, lookup_path):
-        bulk = self._copy_in_bulk(parameters, context, source, postcode_field, feedback)
-        features = None
-        if bulk is not None:
-            postcodes = bulk.columns[postcode_field]
-            feedback.setProgress(25)
-        else:
-            total = source.featureCount() or 0
-            features, postcodes = [], []
-            request = QgsFeatureRequest().setFlags(QgsFeatureRequest.NoGeometry)
-            for i, feature in enumerate(source.getFeatures(request)):
-                if i % 5000 == 0:
-                    self.check_cancel(feedback)
-                    feedback.setProgress(25.0 * i / max(total, 1))
-                features.append(feature)
-                postcodes.append(_to_python(feature[postcode_field]))
-        if len(postcodes) == 0:
-            raise QgsProcessingException("The input has no features: there is nothing to geocode.")
-
-        target_crs = QgsCoordinateReferenceSystem("EPSG:27700")
-        if lookup_path:
-            areas = needed_areas(postcodes)
-            feedback.pushInfo(
-                f"Reading the postcode lookup {lookup_path} for postcode area(s): {', '.join(sorted(areas)) or 'none'}"
-            )
-            lookup = PostcodeLookup.read(lookup_path, areas=areas, callback=self.progress_callback(feedback, 25, 70))
-            if lookup.files_read:
-                feedback.pushInfo(f"  {len(lookup)} postcodes read from {len(lookup.files_read)} file(s).")
-        else:
-            lookup = self._lookup_from_layer(parameters, context, feedback, target_crs)
-            feedback.pushInfo(f"Postcode lookup layer: {len(lookup)} postcodes.")
-        self.check_cancel(feedback)
-        result = geocode_postcodes(postcodes, lookup, callback=self.progress_callback(feedback, 70, 75))
-        for warning in result.warnings:
-            feedback.pushWarning(warning)
-        c = result.counts
-        feedback.pushInfo(
-            f"{c['total']} rows: {c['matched']} placed ({100.0 * c['matched'] / c['total']:.1f} %), "
-            f"{c['unmatched']} postcode(s) not in the lookup, {c['invalid']} invalid, {c['blank']} blank, "
-            f"{c['terminated']} terminated, {c['no_coordinates']} without coordinates."
-        )
-
         new_fields = [field("cc_pcd_norm", "string", 8), field("cc_geocoded", "bool"), field("cc_pcd_status", "string", 16)]
-        if bulk is not None:
-            outputs = self._write_in_bulk(parameters, context, feedback, bulk, result, new_fields)
+        ref = self._bulk_source(parameters, context, source)
+        if ref is not None:
+            # GDAL copies the table to the output's folder; the postcodes are read back from the copy batch by
+            # batch and the points written batch by batch: memory stays bounded whatever the file's size
+            for warning in ref.warnings:
+                feedback.pushWarning(warning)
+            outputs, tally = self._geocode_in_bulk(parameters, context, feedback, ref, postcode_field, lookup_path,
+                                                   new_fields)
         else:
-            outputs = self._write_features(parameters, context, feedback, source, features, result, new_fields)
+            outputs, tally = self._geocode_by_features(parameters, context, feedback, source, postcode_field,
+                                                       lookup_path, new_fields)
+        c = tally.counts
         outputs["MATCHED_COUNT"] = c["matched"]
         outputs["UNMATCHED_COUNT"] = c["total"] - c["matched"]
         return outputs
 
-    def _copy_in_bulk(self, parameters, context, source, postcode_field, feedback):
-        """When the input is a table GDAL reads whole (no selection) and the output a file written in bulk:
-        copy it (:class:`PointTableWriter`) and read its postcode column back; else None."""
+    # --- the lookup and the log, shared by both paths -----------------------------------------------
+    def _lookup(self, parameters, context, feedback, lookup_path, areas):
+        if lookup_path:
+            feedback.pushInfo(
+                f"Reading the postcode lookup {lookup_path} for postcode area(s): {', '.join(sorted(areas)) or 'none'}"
+            )
+            lookup = PostcodeLookup.read(lookup_path, areas=areas, callback=self.progress_callback(feedback, 25, 45))
+            if lookup.files_read:
+                feedback.pushInfo(f"  {len(lookup)} postcodes read from {len(lookup.files_read)} file(s).")
+        else:
+            lookup = self._lookup_from_layer(parameters, context, feedback, QgsCoordinateReferenceSystem("EPSG:27700"))
+            feedback.pushInfo(f"Postcode lookup layer: {len(lookup)} postcodes.")
+        self.check_cancel(feedback)
+        return lookup
+
+    @staticmethod
+    def _report(feedback, tally, lookup):
+        for warning in tally.warnings(lookup):
+            feedback.pushWarning(warning)
+        c = tally.counts
+        if c["total"]:
+            feedback.pushInfo(
+                f"{c['total']} rows: {c['matched']} placed ({100.0 * c['matched'] / c['total']:.1f} %), "
+                f"{c['unmatched']} postcode(s) not in the lookup, {c['invalid']} invalid, {c['blank']} blank, "
+                f"{c['terminated']} terminated, {c['no_coordinates']} without coordinates."
+            )
+
+    # --- the bulk path: a table GDAL reads whole, to a file ----------------------------------------
+    def _bulk_source(self, parameters, context, source):
+        """The input's GDAL reference when the input is a table GDAL reads whole (no selection) and the
+        output a file written in bulk; else None."""
         if source.wkbType() != QgsWkbTypes.NoGeometry:
             return None
         if not bulk_format(self.destination_string(parameters, self.OUTPUT, context)):
@@ -264,66 +249,108 @@ class GeocodePostcodes(CreativeClustersAlgorithm):
         ref = ogr_layer_ref(parameters, self.INPUT, context)
         if ref is None or ref.selected_fids is not None or ref.feature_limit >= 0:
             return None
-        for warning in ref.warnings:
-            feedback.pushWarning(warning)
-        path = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
-        self._writer = PointTableWriter(path, 27700, progress=lambda fraction: feedback.setProgress(20 * fraction),
-                                        cancelled=feedback.isCanceled)
-        try:
-            total = self._writer.copy(ref.path, ref.layer_name, ref.layer_index, ref.where, ref.open_options)
-        except WriteCancelled:
-            raise Cancelled("Cancelled by the user; no output was written.")
-        copy = OgrLayerRef(path=self._writer.staging, layer_name=self._writer.layer_name, layer_index=0, where=None,
-                           crs=QgsCoordinateReferenceSystem("EPSG:27700"), wkb_type=int(QgsWkbTypes.Point))
-        bulk = read_columns(copy, [postcode_field], False, cancelled=feedback.isCanceled)
-        self.check_cancel(feedback)
-        if bulk is None or bulk.total != total:
-            raise QgsProcessingException("The copied table could not be read back; please report this.")
-        bulk.ref = ref
-        return bulk
+        return ref
 
-    def _write_in_bulk(self, parameters, context, feedback, bulk, result, new_fields):
-        ref = bulk.ref
-        values = {"cc_pcd_norm": result.normalised, "cc_geocoded": result.matched, "cc_pcd_status": result.status}
-        columns = [NewColumn(f.name(), _field_kind(f), f.length(), np.asarray(values[f.name()], dtype=object))
-                   for f in new_fields]
-        writer = self._writer
-        writer.progress = lambda fraction: feedback.setProgress(75 + 20 * fraction)
+    def _geocode_in_bulk(self, parameters, context, feedback, ref, postcode_field, lookup_path, new_fields):
+        path = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        writer = PointTableWriter(path, 27700, progress=lambda fraction: feedback.setProgress(20 * fraction),
+                                  cancelled=feedback.isCanceled)
         try:
-            writer.set_points(np.column_stack([result.x, result.y]), columns)
+            total = writer.copy(ref.path, ref.layer_name, ref.layer_index, ref.where, ref.open_options)
+            if total == 0:
+                raise QgsProcessingException("The input has no features: there is nothing to geocode.")
+
+            def batches():
+                return iter_text_column(writer.staging, writer.layer_name, postcode_field, cancelled=feedback.isCanceled)
+
+            areas = set()
+            if lookup_path:  # only the postcode areas the file holds are read from Code-Point Open
+                for _, postcodes in batches():
+                    areas |= needed_areas(postcodes)
+            self.check_cancel(feedback)
+            lookup = self._lookup(parameters, context, feedback, lookup_path, areas)
+            columns = [NewColumn(f.name(), _field_kind(f), f.length(), None) for f in new_fields]
+            writer.begin(columns)
+            writer.progress = lambda fraction: feedback.setProgress(50 + 45 * fraction)
+            tally = GeocodingTally()
+            unmatched_rows, unmatched_values = [], []
+            for start, postcodes in batches():
+                result = geocode_postcodes(postcodes, lookup)
+                tally.add(result, postcodes)
+                values = [result.normalised, result.matched.astype(object), result.status]
+                writer.add(start, np.column_stack([result.x, result.y]), values)
+                missed = np.flatnonzero(~result.matched)
+                unmatched_rows.append(start + missed)
+                unmatched_values.append([v[missed] for v in values])
+                feedback.setProgress(50 + 35 * min(1.0, (start + len(postcodes)) / total))
+            self.check_cancel(feedback)
+            writer.end()
+            self._report(feedback, tally, lookup)
             outputs = {self.OUTPUT: writer.publish()}
-            self._writer = None
-            unmatched = np.flatnonzero(~np.asarray(result.matched, dtype=bool))
-            destination = self.destination_string(parameters, self.OUTPUT_UNMATCHED, context)
-            if destination and bulk_format(destination):
-                unmatched_path = self.parameterAsOutputLayer(parameters, self.OUTPUT_UNMATCHED, context)
-                copy_with_new_columns(
-                    ref.path, ref.layer_name, ref.layer_index, ref.where, ref.open_options, bulk.total,
-                    unmatched, bulk.fids[unmatched], [NewColumn(c.name, c.kind, c.width, c.values[unmatched])
-                                                      for c in columns], [], unmatched_path,
-                    cancelled=feedback.isCanceled,
-                )
-                outputs[self.OUTPUT_UNMATCHED] = unmatched_path
-            elif destination:
-                source = self.parameterAsSource(parameters, self.INPUT, context)
-                fields = self.output_fields(source.fields(), new_fields)
-                sink, outputs[self.OUTPUT_UNMATCHED] = self.create_sink(
-                    parameters, self.OUTPUT_UNMATCHED, context, fields, QgsWkbTypes.NoGeometry,
-                    QgsCoordinateReferenceSystem()
-                )
-                wanted = set(unmatched.tolist())
-                for i, feature in enumerate(source.getFeatures(QgsFeatureRequest().setFlags(QgsFeatureRequest.NoGeometry))):
-                    if i in wanted:
-                        row = QgsFeature(fields)
-                        row.setAttributes(feature.attributes() + [_to_qgis(columns[0].values[i]), False,
-                                                                  str(columns[2].values[i])])
-                        sink.addFeature(row, QgsFeatureSink.FastInsert)
         except WriteCancelled:
+            writer.discard()
             raise Cancelled("Cancelled by the user; no output was written.")
         except (OSError, RuntimeError) as error:
-            raise QgsProcessingException(f"Could not write {writer.target}: {error}") from error
+            writer.discard()
+            raise QgsProcessingException(f"Could not write {path}: {error}") from error
+        except BaseException:
+            writer.discard()
+            raise
+        unmatched = np.concatenate(unmatched_rows) if unmatched_rows else np.empty(0, dtype=np.int64)
+        if self.destination_string(parameters, self.OUTPUT_UNMATCHED, context):
+            values = [np.concatenate([part[k] for part in unmatched_values]) if unmatched_values else
+                      np.empty(0, dtype=object) for k in range(3)]
+            outputs[self.OUTPUT_UNMATCHED] = self._write_unmatched(parameters, context, feedback, ref, total,
+                                                                   unmatched, values, columns, new_fields)
         feedback.setProgress(100)
-        return outputs
+        return outputs, tally
+
+    def _write_unmatched(self, parameters, context, feedback, ref, total, rows, values, columns, new_fields):
+        """The rows not placed, as a table (``rows``: positions in the input's order)."""
+        destination = self.destination_string(parameters, self.OUTPUT_UNMATCHED, context)
+        if bulk_format(destination):
+            path = self.parameterAsOutputLayer(parameters, self.OUTPUT_UNMATCHED, context)
+            try:
+                copy_with_new_columns(
+                    ref.path, ref.layer_name, ref.layer_index, ref.where, ref.open_options, total, rows, rows + 1,
+                    [NewColumn(c.name, c.kind, c.width, v) for c, v in zip(columns, values)], [], path,
+                    cancelled=feedback.isCanceled,
+                )
+            except WriteCancelled:
+                raise Cancelled("Cancelled by the user; no output was written.")
+            return path
+        source = self.parameterAsSource(parameters, self.INPUT, context)
+        fields = self.output_fields(source.fields(), new_fields)
+        sink, dest_id = self.create_sink(parameters, self.OUTPUT_UNMATCHED, context, fields, QgsWkbTypes.NoGeometry,
+                                         QgsCoordinateReferenceSystem())
+        position = {int(r): k for k, r in enumerate(rows)}
+        for i, feature in enumerate(source.getFeatures(QgsFeatureRequest().setFlags(QgsFeatureRequest.NoGeometry))):
+            k = position.get(i)
+            if k is not None:
+                row = QgsFeature(fields)
+                row.setAttributes(feature.attributes() + [_to_qgis(values[0][k]), False, str(values[2][k])])
+                sink.addFeature(row, QgsFeatureSink.FastInsert)
+        return dest_id
+
+    # --- the row path: any other input or output ----------------------------------------------------
+    def _geocode_by_features(self, parameters, context, feedback, source, postcode_field, lookup_path, new_fields):
+        total = source.featureCount() or 0
+        features, postcodes = [], []
+        request = QgsFeatureRequest().setFlags(QgsFeatureRequest.NoGeometry)
+        for i, feature in enumerate(source.getFeatures(request)):
+            if i % 5000 == 0:
+                self.check_cancel(feedback)
+                feedback.setProgress(25.0 * i / max(total, 1))
+            features.append(feature)
+            postcodes.append(_to_python(feature[postcode_field]))
+        if not features:
+            raise QgsProcessingException("The input has no features: there is nothing to geocode.")
+        lookup = self._lookup(parameters, context, feedback, lookup_path, needed_areas(postcodes) if lookup_path else set())
+        result = geocode_postcodes(postcodes, lookup, callback=self.progress_callback(feedback, 45, 50))
+        tally = GeocodingTally()
+        tally.add(result, postcodes)
+        self._report(feedback, tally, lookup)
+        return self._write_features(parameters, context, feedback, source, features, result, new_fields), tally
 
     def _write_features(self, parameters, context, feedback, source, features, result, new_fields):
         fields = self.output_fields(source.fields(), new_fields)
