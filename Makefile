@@ -18,7 +18,7 @@ QGIS_PROFILE ?= $(HOME)/.local/share/QGIS/QGIS3/profiles/default
 export QT_QPA_PLATFORM ?= offscreen
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help deps venv refenv build package deploy demo test test-core bench screenshots model lint clean
+.PHONY: help deps venv refenv build package deploy demo test test-core bench screenshots model lint clean postgis
 
 help:
 	@echo "make demo | make test | make package | make deploy | make bench | make screenshots | make clean"
@@ -76,8 +76,25 @@ deploy: build
 demo: .deps-ok build
 	$(SYS_PYTHON) scripts/run_demo.py --output $(OUT)
 
-test: venv refenv build
+test: venv refenv build postgis
 	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+# A local PostgreSQL with PostGIS for the tests that read a PostGIS table through QGIS's provider. Best effort:
+# when it cannot be installed or started, those tests skip. Root connects over the local socket (a superuser
+# role of its own) to the database cc_test.
+postgis:
+	@if ! ls /usr/share/postgresql/*/extension/postgis.control >/dev/null 2>&1; then \
+		echo "Installing PostgreSQL and PostGIS for the PostGIS tests"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgis >/dev/null 2>&1 \
+			|| echo "NOTE: PostGIS could not be installed; the PostGIS tests will skip"; \
+	fi
+	@-cluster=$$(pg_lsclusters -h 2>/dev/null | awk 'NR==1 {print $$1" "$$2}'); \
+	if [ -n "$$cluster" ]; then \
+		pg_ctlcluster $$cluster start >/dev/null 2>&1; \
+		su postgres -c "createuser -s $$(id -un)" >/dev/null 2>&1; \
+		su postgres -c "createdb cc_test" >/dev/null 2>&1; \
+		su postgres -c "psql -q -d cc_test -c 'CREATE EXTENSION IF NOT EXISTS postgis'" >/dev/null 2>&1; \
+	fi; true
 
 test-core: venv
 	$(PY) -m pytest tests/core $(PYTEST_ARGS)

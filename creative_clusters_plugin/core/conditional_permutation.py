@@ -67,6 +67,48 @@ class PermutationCounts:
         """Two-sided pseudo p ``min(1, 2 × folded)``; NaN for islands."""
         return np.minimum(1.0, 2.0 * self.folded_p())
 
+    def test(self, convention: int, direction=None) -> tuple[np.ndarray, np.ndarray]:
+        """``(pseudo p, high)`` under a ``SIGNIFICANCE`` convention (see :mod:`.significance`), both from the
+        same permutation distribution: ``high`` is True where the observed statistic lies in the upper tail —
+        the tail the p-value measures — and False in the lower one.
+
+        ``direction`` (+1 or −1 per feature, default +1) says whether the statistic rises (+1, Gi*; local
+        Moran where x_i is above the mean) or falls (−1) with the neighbours' lag the counts are about.
+        Convention 0 (GeoDa, esda): ``M`` = simulated statistics ≥ observed (ties count as at least as
+        extreme), ``p = (min(M, R − M) + 1) / (R + 1)``, upper tail where ``M ≤ R − M``. Convention 1:
+        ``min(1, 2 (min(n_ge, n_le) + 1) / (R + 1))`` with ties on both sides, upper tail where the
+        statistic's count above is the smaller. NaN / False for islands.
+        """
+        R = float(self.permutations)
+        rising = np.ones(len(self.n_ge), dtype=bool) if direction is None else np.asarray(direction) >= 0
+        above = np.where(rising, self.n_ge, self.n_le).astype(float)  # simulated statistics ≥ observed
+        below = np.where(rising, self.n_le, self.n_ge).astype(float)  # simulated statistics ≤ observed
+        if int(convention) == 0:
+            p = (np.minimum(above, R - above) + 1.0) / (R + 1.0)
+            high = above <= R - above
+        elif int(convention) == 1:
+            p = np.minimum(1.0, 2.0 * (np.minimum(above, below) + 1.0) / (R + 1.0))
+            high = above <= below
+        else:
+            raise CreativeClustersError(f"Unknown significance convention {convention}: 0 folded, 1 two-sided.")
+        islands = self.n_ge < 0
+        p[islands] = np.nan
+        high = high & ~islands
+        return p, high
+
+
+def canonical_order(xy, values) -> np.ndarray:
+    """An order of the features that does not depend on the order they arrive in: by x, then y, then value.
+
+    The permutation table pairs draws with feature positions, so the same seed gives other pseudo p-values
+    when a file is re-sorted or a database returns its rows in another order. Analysing the features in this
+    order (and putting the results back) makes every permutation result depend on the data alone. Features
+    that tie on all three are interchangeable: they get the same results whichever comes first.
+    """
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    values = np.asarray(values, dtype=float).reshape(-1)
+    return np.lexsort((values, xy[:, 1], xy[:, 0]))
+
 
 def permutation_table(n: int, max_neighbours: int, permutations: int, rng: np.random.Generator) -> np.ndarray:
     """``(permutations, max_neighbours)`` int64 table; each row holds distinct values in ``[0, n − 2]``.

@@ -33,7 +33,7 @@ from scipy import sparse
 
 from .conditional_permutation import conditional_permutation_counts
 from .errors import CreativeClustersError, check_callback
-from .significance import confidence_bins, two_sided_p
+from .significance import SIGNIFICANCE_FOLDED, SIGNIFICANCE_TWO_SIDED, confidence_bins, significant, two_sided_p
 from .weights import SpatialWeights
 
 MIN_FEATURES = 3
@@ -140,8 +140,9 @@ def gi_star(
     fdr: bool = False,
     callback=None,
     *,
-    alternative: str = "two-sided",
+    alternative: str | None = None,
     self_weight: float = 1.0,
+    significance: int = SIGNIFICANCE_FOLDED,
 ) -> GiStarResult:
     """Getis–Ord Gi* z-scores, p-values, optional pseudo p-values and confidence bins.
 
@@ -160,13 +161,20 @@ def gi_star(
         Benjamini–Hochberg false discovery rate correction for the bins.
     callback : callable, optional
         ``callback(fraction) -> cancelled`` for progress and cancel.
-    alternative : {"two-sided", "folded"}
-        Pseudo p-value convention (see module docstring).
+    alternative : {"two-sided", "folded"}, optional
+        Older spelling of ``significance`` ("folded" = 0, "two-sided" = 1).
     self_weight : float
         ``w_ii`` used where the matrix has none (1 for ArcGIS's Gi*).
+    significance : int
+        Pseudo p-value convention with permutations (:data:`.significance.SIGNIFICANCE_FOLDED`, the default, as
+        GeoDa and esda; or ``SIGNIFICANCE_TWO_SIDED``). The bins' sign is the tail of the permutation
+        distribution the pseudo p-value comes from; where it disagrees with the sign of z (a high value among
+        unusually low neighbours) a warning says how many features, and they follow the tail.
     """
-    if alternative not in ("two-sided", "folded"):
-        raise CreativeClustersError("alternative must be 'two-sided' or 'folded'.")
+    if alternative is not None:
+        if alternative not in ("two-sided", "folded"):
+            raise CreativeClustersError("alternative must be 'two-sided' or 'folded'.")
+        significance = SIGNIFICANCE_FOLDED if alternative == "folded" else SIGNIFICANCE_TWO_SIDED
     x = validate_values(values)
     n = len(x)
     warnings: list = []
@@ -196,18 +204,27 @@ def gi_star(
     p = two_sided_p(z)
 
     pseudo_p = None
-    bin_p = p  # the bins use the two-sided p-value: normal, or pseudo when permutations are run
+    bin_p, direction = p, z  # without permutations: the normal p-value and the sign of z
     if permutations and int(permutations) > 0:
         counts = conditional_permutation_counts(
             x, off, int(permutations), seed=seed, callback=callback, progress_range=(0.05, 0.95)
         )
-        bin_p = counts.two_sided_p()
-        bin_p[islands | undefined] = np.nan
-        pseudo_p = bin_p if alternative == "two-sided" else counts.folded_p()
+        pseudo_p, high = counts.test(significance)  # Gi* rises with the neighbours' sum
         pseudo_p[islands | undefined] = np.nan
+        bin_p = pseudo_p
+        direction = np.where(high, 1.0, -1.0)
+        direction[islands | undefined] = np.nan
+        against = significant(bin_p, 0.10, fdr) & (np.sign(z) != direction) & np.isfinite(z)
+        if against.any():
+            warnings.append(
+                f"{int(against.sum())} feature(s) are significant in the opposite direction to their GiZScore: "
+                "their own value pulls z one way while their neighbours are unusually "
+                f"{'low' if (direction[against] < 0).sum() >= (direction[against] > 0).sum() else 'high'} (the "
+                "permutations hold each feature's own value fixed). Their Gi_Bin follows the permutation test."
+            )
         if fdr:
             warnings.extend(permutation_fdr_warning(int(permutations), int(np.isfinite(bin_p).sum()), 0.01))
-    gi_bin = confidence_bins(z, bin_p, fdr=fdr)
+    gi_bin = confidence_bins(direction, bin_p, fdr=fdr)
     check_callback(callback, 1.0)
     return GiStarResult(
         z=z,

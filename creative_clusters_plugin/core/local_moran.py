@@ -21,11 +21,12 @@ sum, esda issue #390) and with ``Is`` brought to the scale of those moments.
 
 Permutation inference (``permutations > 0``): conditional randomisation (see
 :mod:`.conditional_permutation`): the value at ``i`` is held fixed and its neighbours are drawn without
-replacement from the other n − 1 values. ``pseudo_p`` is two-sided (``min(1, 2 × folded)``) by default,
-folded as esda's ``p_sim`` with ``alternative="folded"``. A feature whose value equals the mean has
-``I_i = 0`` in every permutation: its pseudo p is 1.
+replacement from the other n − 1 values. ``pseudo_p`` follows the ``significance`` convention: by default
+folded as esda's ``p_sim`` and GeoDa, compared with α directly; two-sided (``min(1, 2 × folded)``) on
+request. A feature whose value equals the mean has ``I_i = 0`` in every permutation: its pseudo p is 1.
 
-Cluster/outlier type (``COType``): esda's quadrants (1 HH: z_i > 0 and lag > 0, 2 LH, 3 LL, 4 HL) kept
+Cluster/outlier type (``COType``): esda's quadrants (1 HH: z_i > 0 and lag > 0, 2 LH, 3 LL, 4 HL) — with
+permutations, the tail of the permutation distribution decides between cluster and outlier — kept
 only where the p-value (pseudo p when permutations were run, else the normal p) is ≤ 0.05 — with the
 Benjamini–Hochberg FDR procedure at 0.05 when ``fdr`` — else the empty string. Islands: NaN statistics,
 quadrant 0, ``COType`` None, and a warning.
@@ -41,7 +42,7 @@ from scipy import sparse
 from .conditional_permutation import conditional_permutation_counts
 from .errors import CreativeClustersError, check_callback
 from .getis_ord import check_sample, permutation_fdr_warning, split_weights, validate_values
-from .significance import significant, two_sided_p
+from .significance import SIGNIFICANCE_FOLDED, SIGNIFICANCE_TWO_SIDED, significant, two_sided_p
 
 QUADRANT_LABELS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
 SIGNIFICANCE_LEVEL = 0.05
@@ -90,8 +91,9 @@ def local_moran(
     fdr: bool = False,
     callback=None,
     *,
-    alternative: str = "two-sided",
+    alternative: str | None = None,
     row_standardize: bool = True,
+    significance: int = SIGNIFICANCE_FOLDED,
 ) -> LocalMoranResult:
     """Anselin local Moran's I with analytic z-scores, conditional-permutation p-values and COType.
 
@@ -109,13 +111,19 @@ def local_moran(
         Benjamini–Hochberg correction for the COType significance.
     callback : callable, optional
         ``callback(fraction) -> cancelled``.
-    alternative : {"two-sided", "folded"}
-        Pseudo p-value convention.
+    alternative : {"two-sided", "folded"}, optional
+        Older spelling of ``significance`` ("folded" = 0, "two-sided" = 1).
     row_standardize : bool
         Row-standardise the weights (ArcGIS and esda default); ``False`` keeps them as given.
+    significance : int
+        Pseudo p-value convention (:data:`.significance.SIGNIFICANCE_FOLDED`, the default, as GeoDa and esda; or
+        ``SIGNIFICANCE_TWO_SIDED``). The COType follows the tail the pseudo p-value comes from: an unusually
+        high I is a cluster (HH, LL), an unusually low one an outlier (HL, LH).
     """
-    if alternative not in ("two-sided", "folded"):
-        raise CreativeClustersError("alternative must be 'two-sided' or 'folded'.")
+    if alternative is not None:
+        if alternative not in ("two-sided", "folded"):
+            raise CreativeClustersError("alternative must be 'two-sided' or 'folded'.")
+        significance = SIGNIFICANCE_FOLDED if alternative == "folded" else SIGNIFICANCE_TWO_SIDED
     x = validate_values(values)
     n = len(x)
     warnings: list = []
@@ -151,31 +159,38 @@ def local_moran(
     zscore[invalid] = np.nan
     p = two_sided_p(zscore)
 
-    pseudo_p = None
-    decision_p = p
-    if permutations and int(permutations) > 0:
-        counts = conditional_permutation_counts(
-            z, w, int(permutations), seed=seed, callback=callback, progress_range=(0.05, 0.95)
-        )
-        two_sided = counts.two_sided_p()
-        folded = counts.folded_p()
-        at_mean = z == 0  # I_i = 0 in every permutation
-        two_sided[at_mean] = 1.0
-        folded[at_mean] = 1.0
-        two_sided[invalid] = np.nan
-        folded[invalid] = np.nan
-        pseudo_p = two_sided if alternative == "two-sided" else folded
-        decision_p = two_sided
-        if fdr:
-            warnings.extend(permutation_fdr_warning(int(permutations), int(np.isfinite(two_sided).sum()), 0.05))
-
     high = z > 0
     lag_high = lag > 0
     quadrant = np.where(high, np.where(lag_high, 1, 4), np.where(lag_high, 2, 3)).astype(np.int8)
     quadrant[islands] = 0
+    pseudo_p = None
+    decision_p = p
+    kind = quadrant
+    if permutations and int(permutations) > 0:
+        counts = conditional_permutation_counts(
+            z, w, int(permutations), seed=seed, callback=callback, progress_range=(0.05, 0.95)
+        )
+        # I_i rises with the neighbours' lag where x_i is above the mean, falls where below
+        pseudo_p, cluster = counts.test(significance, direction=np.where(z >= 0, 1, -1))
+        at_mean = z == 0  # I_i = 0 in every permutation: never significant
+        pseudo_p[at_mean] = 1.0
+        pseudo_p[invalid] = np.nan
+        decision_p = pseudo_p
+        # the type follows the tail the p-value came from: an unusually high I is a cluster, a low one an outlier
+        kind = np.where(high, np.where(cluster, 1, 4), np.where(cluster, 3, 2)).astype(np.int8)
+        kind[islands] = 0
+        against = significant(decision_p, SIGNIFICANCE_LEVEL, fdr=fdr) & (kind != quadrant) & ~invalid
+        if against.any():
+            warnings.append(
+                f"{int(against.sum())} feature(s) are significant in the permutation test on the other side of the "
+                "mean lag than their observed neighbours suggest; their COType follows the permutation test."
+            )
+        if fdr:
+            warnings.extend(permutation_fdr_warning(int(permutations), int(np.isfinite(pseudo_p).sum()), 0.05))
+
     sig = significant(decision_p, SIGNIFICANCE_LEVEL, fdr=fdr)
     labels = np.array(["", "HH", "LH", "LL", "HL"], dtype=object)
-    cotype = np.where(sig, labels[quadrant], "").astype(object)
+    cotype = np.where(sig, labels[kind], "").astype(object)
     cotype[islands] = None
     check_callback(callback, 1.0)
     return LocalMoranResult(

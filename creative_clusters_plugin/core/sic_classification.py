@@ -313,10 +313,17 @@ def _is_nonblank(value) -> bool:
 def companies_house_sic_columns(columns: Iterable[str]) -> list[str]:
     """The Companies House SIC fields present among ``columns`` (``SICCode.SicText_1`` … ``_4``), in order."""
     columns = list(columns)
+
+    def normalised(name):  # case and punctuation aside: ogr2ogr into PostGIS writes siccode_sictext_1
+        return re.sub(r"[^0-9a-z]", "_", name.lower())
+
+    by_name = {}
+    for column in columns:
+        by_name.setdefault(normalised(column), column)
     found = []
     for i in range(1, 5):
-        for candidate in (f"SICCode.SicText_{i}", f"SICCode_SicText_{i}", f"SicText_{i}", f"sic{i}", f"SIC{i}"):
-            if candidate in columns:
-                found.append(candidate)
+        for candidate in (f"SICCode.SicText_{i}", f"SicText_{i}", f"sic{i}"):
+            if normalised(candidate) in by_name:
+                found.append(by_name[normalised(candidate)])
                 break
     return found

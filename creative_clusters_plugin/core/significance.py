@@ -19,6 +19,17 @@ from scipy.special import ndtr
 
 from .errors import CreativeClustersError
 
+#: ``SIGNIFICANCE`` conventions for permutation pseudo p-values (the Processing enum's order is public):
+#: 0 — the folded pseudo p ``(min(M, R − M) + 1) / (R + 1)``, ``M`` the simulated statistics at least as large
+#: as the observed one (ties count as at least as extreme), compared with α directly: GeoDa, esda ``p_sim``
+#: and ArcGIS Pro; 1 — two-sided ``min(1, 2 × folded)`` with ties counted on both sides: conservative.
+SIGNIFICANCE_FOLDED = 0
+SIGNIFICANCE_TWO_SIDED = 1
+SIGNIFICANCE_LABELS = (
+    "Folded pseudo p compared with α, ties at least as extreme (GeoDa, esda, ArcGIS Pro)",
+    "Two-sided pseudo p (2 × folded, ties on both sides): conservative",
+)
+
 #: (alpha, bin magnitude) from the weakest to the strongest confidence level.
 CONFIDENCE_LEVELS = ((0.10, 1), (0.05, 2), (0.01, 3))
 # p-values exactly at a level count as significant despite rounding (e.g. 2 * 5 / 100)
@@ -73,7 +84,8 @@ def confidence_bins(z, p, fdr: bool = False) -> np.ndarray:
     Parameters
     ----------
     z : array-like
-        Scores giving the direction (hot > 0, cold < 0).
+        Scores giving the direction (hot > 0, cold < 0): the z-score, or with permutations ±1 for the tail of
+        the permutation distribution the pseudo p-value came from.
     p : array-like
         Two-sided p-values (normal or pseudo), same length; NaN → bin 0.
     fdr : bool
@@ -90,4 +102,5 @@ def confidence_bins(z, p, fdr: bool = False) -> np.ndarray:
     return bins * sign
 
 
-__all__ = ["CONFIDENCE_LEVELS", "benjamini_hochberg", "confidence_bins", "significant", "two_sided_p"]
+__all__ = ["CONFIDENCE_LEVELS", "SIGNIFICANCE_FOLDED", "SIGNIFICANCE_LABELS", "SIGNIFICANCE_TWO_SIDED",
+           "benjamini_hochberg", "confidence_bins", "significant", "two_sided_p"]

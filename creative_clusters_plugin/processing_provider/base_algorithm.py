@@ -590,7 +590,7 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
         Returns the destination id.
         """
         destination = self.destination_string(parameters, output_name, context)
-        if table.ogr is not None and table.positions is not None and bulk_format(destination):
+        if table.ogr is not None and table.ogr.copyable and table.positions is not None and bulk_format(destination):
             return self._write_table_in_bulk(parameters, output_name, context, feedback, table, new_columns,
                                              new_fields, keep, progress_range)
         fields = self.output_fields(table.source_fields, new_fields)

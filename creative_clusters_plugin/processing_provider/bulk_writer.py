@@ -526,15 +526,16 @@ def bulk_load_rtree(connection, name: str, ids, x, y):
             rows.append((int(numbers[d][k]), blob + bytes(node_size - len(blob))))
         connection.executemany(f"INSERT INTO {node_table} (nodeno, data) VALUES (?, ?)", rows)
         if d == 0:
-            leaf_of = np.repeat(numbers[0], [len(node) for node in level])
-            leaf_ids = np.concatenate([node["id"] for node in level]).astype(np.int64)
-            connection.executemany(f"INSERT INTO {rowid_table} (rowid, nodeno) VALUES (?, ?)",
-                                   zip(leaf_ids.tolist(), leaf_of.tolist()))
+            owner = np.repeat(numbers[0], [len(node) for node in level])
+            member = np.concatenate([node["id"] for node in level]).astype(np.int64)
+            statement = f"INSERT INTO {rowid_table} (rowid, nodeno) VALUES (?, ?)"
         else:
-            parent_of = np.repeat(numbers[d], [len(node) for node in level])
-            children = np.concatenate([child_numbers[node["id"]] for node in level])
-            connection.executemany(f"INSERT INTO {parent_table} (nodeno, parentnode) VALUES (?, ?)",
-                                   zip(children.tolist(), parent_of.tolist()))
+            owner = np.repeat(numbers[d], [len(node) for node in level])
+            member = np.concatenate([child_numbers[node["id"]] for node in level])
+            statement = f"INSERT INTO {parent_table} (nodeno, parentnode) VALUES (?, ?)"
+        for start in range(0, len(member), 500_000):  # in slices: millions of Python integers at once cost GBs
+            connection.executemany(statement, zip(member[start:start + 500_000].tolist(),
+                                                  owner[start:start + 500_000].tolist()))
 
 
 def _str_pack(cells):

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from qgis.PyQt.QtCore import QVariant
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsProcessingFeatureSourceDefinition,
@@ -53,6 +54,8 @@ class OgrLayerRef:
     open_options: list = field(default_factory=list)
     #: things the user should read in the log (e.g. a CSV read as Windows-1252)
     warnings: list = field(default_factory=list)
+    #: whether GDAL's copy of the source holds the fields QGIS shows (not for PostGIS: its key is no field in GDAL)
+    copyable: bool = True
 
     def open(self):
         """``(dataset, layer)`` with the attribute filter set, or ``(None, None)``."""
@@ -109,10 +112,12 @@ def ogr_layer_ref(parameters, name, context) -> OgrLayerRef | None:
     if found is None:
         return None
     layer, selected_only, limit = found
-    if layer.providerType() != "ogr":
-        return None
     if layer.isEditable() and layer.editBuffer() is not None and layer.editBuffer().isModified():
         return None  # unsaved edits live only in QGIS
+    if layer.providerType() == "postgres":
+        return _postgis_layer_ref(layer, selected_only, limit)
+    if layer.providerType() != "ogr":
+        return None
     subset = layer.subsetString().strip()
     if subset.lower().startswith("select"):
         return None  # a full SQL query: leave it to QGIS
@@ -140,6 +145,43 @@ def ogr_layer_ref(parameters, name, context) -> OgrLayerRef | None:
         feature_limit=limit,
         open_options=options,
         warnings=warnings,
+    )
+
+
+def _postgis_layer_ref(layer, selected_only, limit) -> OgrLayerRef | None:
+    """A PostGIS table read by QGIS's own provider, as GDAL's PostgreSQL driver sees it (same rows: the table's
+    integer key is the feature id for both). Views, queries, saved credentials (authcfg) and tables without an
+    integer key are left to QGIS."""
+    from qgis.core import QgsDataSourceUri
+
+    uri = QgsDataSourceUri(layer.source())
+    if uri.authConfigId() or not uri.table() or uri.table().lstrip().startswith("("):
+        return None
+    key = uri.keyColumn()
+    if not key or "," in key or layer.fields().lookupField(key.strip('"')) < 0:
+        return None
+    if layer.fields().field(key.strip('"')).type() not in (QVariant.Int, QVariant.LongLong):
+        return None
+    parts = [f"dbname='{uri.database()}'"]
+    for name, value in (("host", uri.host()), ("port", uri.port()), ("user", uri.username()),
+                        ("password", uri.password())):
+        if value:
+            parts.append(f"{name}='{value}'")
+    if uri.service():
+        parts.append(f"service='{uri.service()}'")
+    schema = uri.schema() or "public"
+    selected = np.sort(np.fromiter(layer.selectedFeatureIds(), dtype=np.int64)) if selected_only else None
+    return OgrLayerRef(
+        path="PG:" + " ".join(parts),
+        layer_name=f"{schema}.{uri.table()}",
+        layer_index=0,
+        where=uri.sql() or None,
+        crs=layer.crs(),
+        wkb_type=int(layer.wkbType()),
+        selected_fids=selected,
+        feature_limit=limit,
+        open_options=[],
+        copyable=False,
     )
 
 

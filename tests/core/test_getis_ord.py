@@ -25,7 +25,7 @@ from creative_clusters_plugin.core.conditional_permutation import (
 )
 from creative_clusters_plugin.core.errors import CancelledError, CreativeClustersError
 from creative_clusters_plugin.core.getis_ord import gi_star
-from creative_clusters_plugin.core.significance import confidence_bins, two_sided_p
+from creative_clusters_plugin.core.significance import SIGNIFICANCE_TWO_SIDED, confidence_bins, two_sided_p
 from creative_clusters_plugin.core.weights import (
     SpatialWeights,
     contiguity_weights,
@@ -151,7 +151,8 @@ def test_pseudo_p_agrees_with_esda_within_monte_carlo_error(lattice_case, esda_l
     tol = mc_tolerance(ours, theirs, R)
     assert np.all(np.abs(ours - theirs) <= tol), np.max(np.abs(ours - theirs) - tol)
     assert abs(np.mean(ours - theirs)) <= np.mean(tol)
-    two_sided = gi_star(x, w, permutations=R, seed=7).pseudo_p
+    np.testing.assert_array_equal(gi_star(x, w, permutations=R, seed=7).pseudo_p, ours)  # the default
+    two_sided = gi_star(x, w, permutations=R, seed=7, significance=SIGNIFICANCE_TWO_SIDED).pseudo_p
     np.testing.assert_allclose(two_sided, np.minimum(1, 2 * ours))
 
 

@@ -13,7 +13,7 @@ from scipy import sparse
 
 from creative_clusters_plugin.core.errors import CancelledError, CreativeClustersError
 from creative_clusters_plugin.core.local_moran import QUADRANT_LABELS, local_moran
-from creative_clusters_plugin.core.significance import benjamini_hochberg
+from creative_clusters_plugin.core.significance import SIGNIFICANCE_TWO_SIDED, benjamini_hochberg
 from creative_clusters_plugin.core.weights import (
     SpatialWeights,
     contiguity_weights,
@@ -78,8 +78,12 @@ def test_lattice_pseudo_p_and_cotype_agree_with_esda(lattice_case, esda_lattice)
     assert significant.sum() > 20
     expected = np.array([QUADRANT_LABELS[q] for q in esda_lattice["q"]], dtype=object)
     np.testing.assert_array_equal(result.cotype[significant], expected[significant])
-    two_sided = np.minimum(1, 2 * result.pseudo_p)
-    np.testing.assert_array_equal(significant, two_sided <= 0.05)
+    # the default convention is GeoDa's and esda's: the folded pseudo p compared with 0.05 directly
+    np.testing.assert_array_equal(significant, result.pseudo_p <= 0.05)
+    conservative = local_moran(x, w, permutations=R, seed=99, significance=SIGNIFICANCE_TWO_SIDED)
+    np.testing.assert_allclose(conservative.pseudo_p, np.minimum(1, 2 * result.pseudo_p))
+    np.testing.assert_array_equal(conservative.cotype != "", conservative.pseudo_p <= 0.05)
+    assert (conservative.cotype != "").sum() < significant.sum()
     assert set(result.cotype[significant]) <= {"HH", "LL", "HL", "LH"}
     assert {"HH", "LL"} <= set(result.cotype[significant])
 

@@ -23,7 +23,9 @@ from qgis.core import (
     QgsWkbTypes,
 )
 
+from ...core.conditional_permutation import canonical_order
 from ...core.getis_ord import gi_star
+from ...core.significance import SIGNIFICANCE_FOLDED, SIGNIFICANCE_LABELS
 from ...core.weights import WEIGHTS_LABELS, WeightsKind, build_weights
 from ..base_algorithm import CreativeClustersAlgorithm, field
 
@@ -60,6 +62,7 @@ class LocalStatisticAlgorithm(CreativeClustersAlgorithm):
     SNAP_TOLERANCE = "SNAP_TOLERANCE"
     PERMUTATIONS = "PERMUTATIONS"
     SEED = "SEED"
+    SIGNIFICANCE = "SIGNIFICANCE"
     FDR = "FDR"
     OUTPUT = "OUTPUT"
 
@@ -121,6 +124,12 @@ class LocalStatisticAlgorithm(CreativeClustersAlgorithm):
                 self.FDR, self.tr("Apply false discovery rate (FDR) correction"), defaultValue=False
             )
         )
+        self.addParameter(
+            QgsProcessingParameterEnum(
+                self.SIGNIFICANCE, self.tr("Pseudo p-value convention (with permutations)"),
+                options=[self.tr(label) for label in SIGNIFICANCE_LABELS], defaultValue=SIGNIFICANCE_FOLDED,
+            )
+        )
 
     def add_advanced_weights_parameters(self):
         power = QgsProcessingParameterNumber(
@@ -171,7 +180,10 @@ class LocalStatisticAlgorithm(CreativeClustersAlgorithm):
                 f"Only {int(keep.sum())} feature(s) have a value in '{field_name}': at least 3 are needed."
             )
         self.check_cancel(feedback)
-        kept = np.flatnonzero(keep)
+        # analysed in an order of their own (x, y, value): the same SEED gives the same result whatever order
+        # the features arrive in (a re-sorted file, a database, a selection)
+        order = canonical_order(table.xy[np.flatnonzero(keep)], values[keep])
+        kept = np.flatnonzero(keep)[order]
         feedback.pushInfo(f"Building spatial weights: {WEIGHTS_LABELS[kind]} on {len(kept):,} features…")
         weights = build_weights(
             kind,
@@ -195,13 +207,17 @@ class LocalStatisticAlgorithm(CreativeClustersAlgorithm):
             f"Neighbours per feature: min {cards.min()}, mean {cards.mean():.1f}, max {cards.max()}; "
             f"{int((cards < 8).sum()):,} feature(s) have fewer than 8."
         )
-        options = {"kind": kind, "field": field_name, "source": source}
-        return table, keep, values[keep], weights, options
+        options = {"kind": kind, "field": field_name, "source": source, "order": order}
+        return table, keep, values[kept], weights, options
 
     def inference_options(self, parameters, context):
         permutations = self.parameterAsInt(parameters, self.PERMUTATIONS, context)
         seed = self.parameterAsInt(parameters, self.SEED, context)
         fdr = self.parameterAsBoolean(parameters, self.FDR, context)
+        self.significance = (
+            self.parameterAsEnum(parameters, self.SIGNIFICANCE, context)
+            if parameters.get(self.SIGNIFICANCE) is not None else SIGNIFICANCE_FOLDED
+        )
         return permutations, seed, fdr
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
@@ -215,7 +231,8 @@ class LocalStatisticAlgorithm(CreativeClustersAlgorithm):
         """One log line saying what is computed and how it is tested."""
         feedback.pushInfo(
             f"{self.STATISTIC} on '{field_name}' for {n:,} features"
-            + (f", {permutations:,} permutations (seed {seed})" if permutations else ", analytic inference")
+            + (f", {permutations:,} permutations (seed {seed}); significance: "
+               f"{SIGNIFICANCE_LABELS[self.significance].lower()}" if permutations else ", analytic inference")
             + (", FDR correction" if fdr else "")
             + "."
         )
@@ -235,10 +252,12 @@ class LocalStatisticAlgorithm(CreativeClustersAlgorithm):
         return values, keep
 
     @staticmethod
-    def expand(keep, values, fill=np.nan, dtype=object):
-        """Full-length column (one entry per input feature) from values of the analysed features."""
+    def expand(keep, values, fill=np.nan, dtype=object, order=None):
+        """Full-length column (one entry per input feature) from values of the analysed features, given in
+        the analysis ``order`` (indices into the kept features; None: their own order)."""
         out = np.full(len(keep), fill, dtype=dtype)
-        out[keep] = values
+        kept = np.flatnonzero(keep)
+        out[kept if order is None else kept[order]] = values
         return out
 
 
@@ -247,7 +266,7 @@ def gi_fields():
     return [field("GiZScore", "double"), field("GiPValue", "double"), field("NNeighbors", "int"), field("Gi_Bin", "int")]
 
 
-def gi_columns(result, keep=None) -> dict:
+def gi_columns(result, keep=None, order=None) -> dict:
     """ArcGIS Gi* columns (GiZScore, GiPValue, NNeighbors, Gi_Bin) from a ``GiStarResult``: NULL for islands
     and, when ``keep`` is given, for the features left out of the analysis."""
     defined = np.isfinite(result.z)
@@ -259,7 +278,8 @@ def gi_columns(result, keep=None) -> dict:
     }
     if keep is None:
         return columns
-    return {name: LocalStatisticAlgorithm.expand(keep, values, fill=None) for name, values in columns.items()}
+    return {name: LocalStatisticAlgorithm.expand(keep, values, fill=None, order=order)
+            for name, values in columns.items()}
 
 
 class HotSpots(LocalStatisticAlgorithm):
@@ -281,7 +301,8 @@ class HotSpots(LocalStatisticAlgorithm):
         + WEIGHTS_HELP
         + """
 <li><b>Apply false discovery rate correction</b> (FDR, default no): the Benjamini–Hochberg procedure is applied separately at 0.10, 0.05 and 0.01 to decide the confidence bins, as ArcGIS does; z-scores and p-values are not changed.</li>
-<li><b>Permutations</b> (PERMUTATIONS, default 0 = analytic normal inference only): with R &gt; 0 a conditional permutation test is run as well — the value of each feature is held fixed and its neighbours are drawn without replacement from the other n − 1 values, R times — and the confidence bins use its two-sided pseudo p-value, min(1, 2 (M + 1)/(R + 1)), M being the number of permutations at least as extreme as the observed value on its side. The test holds each feature's own value fixed, so it asks whether its <i>neighbours</i> are unusually high or low: a single high feature among ordinary ones can have a large GiZScore but a modest pseudo p-value. With FDR, the smallest attainable pseudo p-value (2/(R + 1)) may be too large for the strictest levels: the log says so and suggests how many permutations to use. Memory stays proportional to the number of features and links.</li>
+<li><b>Permutations</b> (PERMUTATIONS, default 0 = analytic normal inference only): with R &gt; 0 a conditional permutation test is run as well — the value of each feature is held fixed and its neighbours are drawn without replacement from the other n − 1 values, R times — and the confidence bins use its pseudo p-value (see SIGNIFICANCE); the bin's sign is the tail of the permutation distribution that p-value comes from. The test holds each feature's own value fixed, so it asks whether its <i>neighbours</i> are unusually high or low: a single high feature among ordinary ones can have a large GiZScore but a modest pseudo p-value, and a high feature among unusually low neighbours is a cold spot by the test (the log counts such features). Results do not depend on the order the features arrive in (a re-sorted file or a database give the same pseudo p-values for the same SEED).</li>
+<li><b>Pseudo p-value convention</b> (SIGNIFICANCE, with permutations): <i>0 — folded pseudo p compared with α</i> (default): p = (min(M, R − M) + 1)/(R + 1), M being the number of permutations whose statistic is at least the observed one (ties count as at least as extreme), compared with 0.10/0.05/0.01 directly — as GeoDa, PySAL esda (<code>p_sim</code>) and ArcGIS Pro; <i>1 — two-sided</i>: min(1, 2 (min(M≥, M≤) + 1)/(R + 1)) with ties counted on both sides, a conservative rule that calls fewer features significant. The log says which one ran. With FDR, the smallest attainable pseudo p-value (2/(R + 1)) may be too large for the strictest levels: the log says so and suggests how many permutations to use. Memory stays proportional to the number of features and links.</li>
 <li><b>Random seed</b> (SEED, default 1): the same seed gives the same pseudo p-values.</li>
 </ul>
 <h3>Output</h3>
@@ -291,7 +312,7 @@ class HotSpots(LocalStatisticAlgorithm):
 <li><b>GiPValue</b>: two-sided p-value from the normal distribution;</li>
 <li><b>NNeighbors</b>: number of neighbours (the feature itself not counted);</li>
 <li><b>Gi_Bin</b>: −3 … 3 = cold/hot spot at 99, 95, 90 % confidence, 0 not significant;</li>
-<li><b>GiPseudoP</b> (only when PERMUTATIONS &gt; 0): two-sided permutation pseudo p-value.</li>
+<li><b>GiPseudoP</b> (only when PERMUTATIONS &gt; 0): the permutation pseudo p-value under the SIGNIFICANCE convention.</li>
 </ul>
 <p>The output loads styled blue – white – red by Gi_Bin.</p>
 <h3>Bad input</h3>
@@ -306,17 +327,17 @@ class HotSpots(LocalStatisticAlgorithm):
         table, keep, values, weights, options = self.read_input(parameters, context, feedback)
         self.log_run(feedback, options["field"], len(values), permutations, seed, fdr)
         result = gi_star(
-            values, weights, permutations=permutations, seed=seed, fdr=fdr,
+            values, weights, permutations=permutations, seed=seed, fdr=fdr, significance=self.significance,
             callback=self.progress_callback(feedback, 25, 90),
         )
         for message in result.warnings:
             feedback.pushWarning(message)
         self.check_cancel(feedback)
         defined = np.isfinite(result.z)
-        columns = gi_columns(result, keep)
+        columns = gi_columns(result, keep, options["order"])
         fields = gi_fields()
         if result.pseudo_p is not None:
-            columns["GiPseudoP"] = self.expand(keep, result.pseudo_p)
+            columns["GiPseudoP"] = self.expand(keep, result.pseudo_p, order=options["order"])
             fields.append(field("GiPseudoP", "double"))
         counts = {b: int(np.count_nonzero(result.gi_bin[defined] == b)) for b in (3, 2, 1, -1, -2, -3)}
         feedback.pushInfo(

@@ -28,7 +28,8 @@ class LocalMoran(LocalStatisticAlgorithm):
 """
         + WEIGHTS_HELP
         + """
-<li><b>Permutations</b> (PERMUTATIONS, default 999; 0 = analytic only): conditional permutation test — each feature's value is held fixed and its neighbours are drawn without replacement from the other n − 1 values, R times. The pseudo p-value is two-sided: min(1, 2 (M + 1)/(R + 1)), M being the number of permutations at least as extreme as the observed I on its side. Memory stays proportional to the number of features and links.</li>
+<li><b>Permutations</b> (PERMUTATIONS, default 999; 0 = analytic only): conditional permutation test — each feature's value is held fixed and its neighbours are drawn without replacement from the other n − 1 values, R times. The pseudo p-value follows SIGNIFICANCE (default: GeoDa's and esda's folded (min(M, R − M) + 1)/(R + 1), M the permutations whose I is at least the observed one, compared with α directly; or two-sided, conservative). An unusually high I is a cluster (HH, LL), an unusually low one an outlier (HL, LH): the type follows the tail the p-value comes from. Results do not depend on the order the features arrive in. Memory stays proportional to the number of features and links.</li>
+<li><b>Pseudo p-value convention</b> (SIGNIFICANCE): 0 — folded pseudo p compared with α, ties at least as extreme (GeoDa, esda, ArcGIS Pro; default); 1 — two-sided, ties on both sides (conservative).</li>
 <li><b>Random seed</b> (SEED, default 1): the same seed gives the same result.</li>
 <li><b>Apply false discovery rate correction</b> (FDR, default no): Benjamini–Hochberg at 0.05 decides which features get a COType.</li>
 </ul>
@@ -54,18 +55,19 @@ class LocalMoran(LocalStatisticAlgorithm):
         table, keep, values, weights, options = self.read_input(parameters, context, feedback)
         self.log_run(feedback, options["field"], len(values), permutations, seed, fdr)
         result = local_moran(
-            values, weights, permutations=permutations, seed=seed, fdr=fdr,
+            values, weights, permutations=permutations, seed=seed, fdr=fdr, significance=self.significance,
             callback=self.progress_callback(feedback, 25, 90),
         )
+        order = options["order"]
         for message in result.warnings:
             feedback.pushWarning(message)
         self.check_cancel(feedback)
         columns = {
-            "LMiIndex": self.expand(keep, result.I),
-            "LMiZScore": self.expand(keep, result.z),
-            "LMiPValue": self.expand(keep, result.reported_p),
-            "NNeighbors": self.expand(keep, result.n_neighbors.astype(object), fill=None),
-            "COType": self.expand(keep, result.cotype, fill=None),
+            "LMiIndex": self.expand(keep, result.I, order=order),
+            "LMiZScore": self.expand(keep, result.z, order=order),
+            "LMiPValue": self.expand(keep, result.reported_p, order=order),
+            "NNeighbors": self.expand(keep, result.n_neighbors.astype(object), fill=None, order=order),
+            "COType": self.expand(keep, result.cotype, fill=None, order=order),
         }
         fields = [
             field("LMiIndex", "double"),
