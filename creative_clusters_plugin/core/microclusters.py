@@ -98,16 +98,17 @@ def _parse_dates(values, n):
     return pd.Series(out)
 
 
-#: clusters with more distinct locations than this get their footprint traced on a grid (see :func:`footprint`)
-RASTER_FOOTPRINT_ABOVE = 400
+#: clusters with more distinct locations than this get their footprint traced on a grid (see :func:`footprint`);
+#: below it GEOS's union of a few dozen discs is as quick
+RASTER_FOOTPRINT_ABOVE = 30
 
 
 def footprint(xy, radius, tolerance=None):
     """Union of discs of ``radius`` around ``xy`` (distinct points), simplified by ``tolerance``.
 
     Up to :data:`RASTER_FOOTPRINT_ABOVE` distinct locations the discs are polygons (8 segments a quarter
-    circle, within 0.8 % of the radius) unioned by GEOS. Above it — city-sized clusters of thousands of
-    postcodes, where the union of overlapping polygons costs seconds each — the union is traced on a grid of
+    circle, within 0.8 % of the radius) unioned by GEOS. Above it — from a few dozen locations to city-sized
+    clusters of thousands of postcodes, where unioning overlapping polygons gets slow — it is traced on a grid of
     ``tolerance`` cells: the cells whose centre lies within ``radius`` of a point's cell (an exact Euclidean
     distance transform), outlined as polygons. The outline departs from the true union by at most
     ``tolerance · √2 / 2`` (a point is anywhere in its cell), below the simplification tolerance applied to both.
@@ -126,6 +127,13 @@ def footprint(xy, radius, tolerance=None):
     if tolerance:
         shape = shape.simplify(tolerance, preserve_topology=True)
     return shape
+
+
+def _gdal_environment():
+    """rasterio's GDAL environment, entered once around many small raster operations."""
+    import rasterio
+
+    return rasterio.Env()
 
 
 def _traced_footprint(pts, radius, cell):
@@ -313,10 +321,11 @@ def _profiles(xy, creative, codes, clustered, labels, k, eps, w, dates, referenc
     frame["median_inc_year"] = medians
     frame["n_recent"] = n_recent if dates is not None else np.nan  # unknown, not zero, without dates
     footprints = []
-    for c, group in enumerate(groups, start=1):
-        footprints.append(footprint(xy[group], radius, tolerance=eps / 20.0))
-        if c % 10 == 0:
-            check_callback(callback, 0.7 + 0.3 * c / k)
+    with _gdal_environment():  # one GDAL environment for every traced footprint, not one each
+        for c, group in enumerate(groups, start=1):
+            footprints.append(footprint(xy[group], radius, tolerance=eps / 20.0))
+            if c % 10 == 0:
+                check_callback(callback, 0.7 + 0.3 * c / k)
     area_ha = np.array([g.area / 10_000.0 for g in footprints])
     frame["area_ha"] = area_ha
     with np.errstate(invalid="ignore", divide="ignore"):

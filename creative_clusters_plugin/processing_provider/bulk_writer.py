@@ -70,6 +70,13 @@ def bulk_format(path: str) -> str | None:
     return BULK_FORMATS.get(Path(path).suffix.lower())
 
 
+def output_layer_name(target: str) -> str:
+    """The layer name for an output file: its name without extension, as QGIS names it — but never starting
+    with ``gpkg``, a prefix the GeoPackage standard reserves (``gpkg_results.gpkg`` → ``layer_gpkg_results``)."""
+    stem = Path(target).stem
+    return f"layer_{stem}" if stem.lower().startswith("gpkg") else stem
+
+
 def temporary_sibling(target: str, suffix: str) -> str:
     """A hidden, unique path in the target's folder (so the final rename is atomic on one file system)."""
     folder = os.path.dirname(os.path.abspath(target)) or "."
@@ -131,7 +138,7 @@ def copy_with_new_columns(
     driver = bulk_format(target)
     if driver is None:
         raise ValueError(f"{target} is not a format written in bulk")
-    layer_name = layer_name or Path(target).stem
+    layer_name = layer_name or output_layer_name(target)
     os.makedirs(os.path.dirname(os.path.abspath(target)) or ".", exist_ok=True)
     partial_gpkg = temporary_sibling(target, ".gpkg")
     progress = progress or (lambda fraction: None)
@@ -212,7 +219,7 @@ class PointTableWriter:
             raise ValueError(f"{target} is not a format written in bulk")
         self.target = target
         self.epsg = int(epsg)
-        self.layer_name = layer_name or Path(target).stem
+        self.layer_name = layer_name or output_layer_name(target)
         os.makedirs(os.path.dirname(os.path.abspath(target)) or ".", exist_ok=True)
         self.staging = temporary_sibling(target, ".gpkg")
         self.partial = temporary_sibling(target, ".gpkg")

@@ -354,12 +354,19 @@ def iter_text_column(path: str, layer_name: str, field_name: str, cancelled=None
 def _boolean_columns(dataset, layer, ref, names, total):
     """Boolean fields read as integers through OGR SQL (GDAL 3.6 unpacks Arrow's bit-packed booleans wrongly)."""
     layer_name = layer.GetName()
-    select = ", ".join(f'CAST("{n}" AS integer) AS "{n}"' for n in names)
+    # a GeoPackage answers in its own SQLite (much faster than OGR SQL; its filter is SQLite syntax anyway);
+    # there NULL becomes -1, so that every row has an integer and the result column is typed as one
+    native = dataset.GetDriver().ShortName == "GPKG"
+    if native:
+        select = ", ".join(f'(CASE WHEN "{n}" IS NULL THEN -1 ELSE CAST("{n}" AS INTEGER) END) AS "{n}"' for n in names)
+    else:
+        select = ", ".join(f'CAST("{n}" AS integer) AS "{n}"' for n in names)
     sql = f'SELECT {select} FROM "{layer_name}"'
     if ref.where:
         sql += f" WHERE {ref.where}"
+    dialect = "SQLITE" if native else "OGRSQL"
     try:
-        result = dataset.ExecuteSQL(sql, dialect="OGRSQL")
+        result = dataset.ExecuteSQL(sql, dialect=dialect)
     except RuntimeError:
         return None
     if result is None:
@@ -376,8 +383,9 @@ def _boolean_columns(dataset, layer, ref, names, total):
         values = np.ma.concatenate(parts[n]) if parts[n] else np.ma.masked_array(np.empty(0))
         if len(values) != total:
             return None
-        column = np.ma.getdata(values).astype(bool).astype(object)
-        column[np.ma.getmaskarray(values)] = None
+        data = np.ma.getdata(values).astype(np.int64)
+        column = (data != 0).astype(object)
+        column[np.ma.getmaskarray(values) | (data == -1)] = None
         out[n] = column
     return out
 

@@ -11,6 +11,7 @@ from creative_clusters_plugin.processing_provider.bulk_writer import (
     _envelope,
     _point_blobs,
     bulk_load_rtree,
+    output_layer_name,
 )
 
 
@@ -46,3 +47,9 @@ def test_point_blobs_and_envelopes():
     assert blob[:2] == b"GP" and struct.unpack("<i", blob[4:8])[0] == 27700
     assert struct.unpack("<BIdd", blob[8:]) == (1, 1, 435000.5, 387000.25)
     assert _envelope(blob) == (435000.5, 435000.5, 387000.25, 387000.25)
+
+
+def test_output_layer_names_avoid_the_reserved_gpkg_prefix():
+    assert output_layer_name("/x/classified.gpkg") == "classified"
+    assert output_layer_name("/x/gpkg.gpkg") == "layer_gpkg"
+    assert output_layer_name("/x/GPKG_results.shp") == "layer_GPKG_results"

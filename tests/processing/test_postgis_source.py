@@ -22,19 +22,24 @@ DSN = os.environ.get("CC_TEST_POSTGIS", "dbname=cc_test")
 def firms_table(demo_region, qgis_app):
     from osgeo import gdal, ogr
 
-    gdal.UseExceptions()
+    gdal.PushErrorHandler("CPLQuietErrorHandler")  # (GDAL's exception mode is left as the session has it)
     try:
         connection = ogr.Open("PG:" + DSN, update=1)
+        if connection is None:
+            pytest.skip(f"no PostGIS server at '{DSN}'")
+        connection = None
+        copied = gdal.VectorTranslate(
+            "PG:" + DSN, f"{demo_region['gpkg']}",
+            options=gdal.VectorTranslateOptions(layers=["firms"], layerName="cc_test_firms", accessMode="overwrite",
+                                                layerCreationOptions=["LAUNDER=YES", "FID=id", "GEOMETRY_NAME=geom"]),
+        )
+        if copied is None:
+            pytest.skip("the demo firms could not be copied into PostGIS (is the postgis extension there?)")
+        copied = None
     except RuntimeError as error:
         pytest.skip(f"no PostGIS server at '{DSN}': {error}")
-    if connection is None:
-        pytest.skip(f"no PostGIS server at '{DSN}'")
-    connection = None
-    gdal.VectorTranslate(
-        "PG:" + DSN, f"{demo_region['gpkg']}",
-        options=gdal.VectorTranslateOptions(layers=["firms"], layerName="cc_test_firms", accessMode="overwrite",
-                                            layerCreationOptions=["LAUNDER=YES", "FID=id", "GEOMETRY_NAME=geom"]),
-    )
+    finally:
+        gdal.PopErrorHandler()
     uri = QgsDataSourceUri(DSN)
     uri.setDataSource("public", "cc_test_firms", "geom", "", "id")
     layer = QgsVectorLayer(uri.uri(False), "firms", "postgres")
@@ -46,8 +51,9 @@ def firms_table(demo_region, qgis_app):
 
 
 def test_a_postgis_table_is_read_in_bulk_as_qgis_reads_it(firms_table):
-    layer = firms_table
-    layer.setSubsetString('"postcode" LIKE \'S%\'')
+    layer = firms_table.clone()  # the subset below stays on this copy
+    assert layer.featureCount() > 1000
+    layer.setSubsetString('"id" % 3 = 0')
     ref = ogr_layer_ref({"INPUT": layer}, "INPUT", QgsProcessingContext())
     assert ref is not None and ref.path.startswith("PG:") and not ref.copyable
     fields = ["postcode", "incorporationdate", "id"]
@@ -60,13 +66,13 @@ def test_a_postgis_table_is_read_in_bulk_as_qgis_reads_it(firms_table):
         xy.append((point.x(), point.y()))
         for f in fields:
             columns[f].append(_to_python(feature[f]))
+    assert 0 < len(fids) < layer.dataProvider().featureCount() or len(fids) > 0
     order = np.argsort(bulk.fids)
     expected = np.argsort(fids)
     assert bulk.fids[order].tolist() == np.asarray(fids)[expected].tolist()
     np.testing.assert_allclose(bulk.xy[order], np.asarray(xy)[expected])
     for f in fields:
         assert [bulk.columns[f][i] for i in order] == [columns[f][i] for i in expected], f
-    layer.setSubsetString("")
 
 
 def test_a_chain_runs_on_postgis_lower_case_names(run_alg, firms_table, demo_region, tmp_path):
