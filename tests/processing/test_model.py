@@ -38,19 +38,25 @@ def model_run(provider, demo_region, tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("model")
     model = _model(provider)
+    parameters = _model_parameters(model, demo_region, folder, min_firms=50)
+    result = processing.run(model.id(), parameters, feedback=QgsProcessingFeedback())
+    return result, demo_region["truth_data"]
+
+
+def _model_parameters(model, demo_region, folder, min_firms):
+    """The model's inputs on the demo region, every output to a file in ``folder``."""
     parameters = {
         "firms": f"{demo_region['gpkg']}|layername=firms",
         "areas": f"{demo_region['gpkg']}|layername=areas",
         "area_id": "area_id",
         "eps": 250,
-        "min_firms": 50,
+        "min_firms": min_firms,
     }
     for output in model.outputDefinitions():
         stem = output.name().split(":")[1].replace(" ", "_").replace("*", "").replace("(", "").replace(")", "")
         suffix = "tif" if output.type() == "outputRaster" else "gpkg"
         parameters[output.name()] = str(folder / f"{stem}.{suffix}")
-    result = processing.run(model.id(), parameters, feedback=QgsProcessingFeedback())
-    return result, demo_region["truth_data"]
+    return parameters
 
 
 def _layer(path):
@@ -118,17 +124,7 @@ def test_a_branch_with_nothing_to_do_does_not_stop_the_others(provider, demo_reg
     from qgis.core import QgsProcessingFeedback, QgsRasterLayer
 
     model = _model(provider)
-    parameters = {
-        "firms": f"{demo_region['gpkg']}|layername=firms",
-        "areas": f"{demo_region['gpkg']}|layername=areas",
-        "area_id": "area_id",
-        "eps": 250,
-        "min_firms": 100_000,
-    }
-    for output in model.outputDefinitions():
-        stem = output.name().split(":")[1].replace(" ", "_").replace("*", "").replace("(", "").replace(")", "")
-        suffix = "tif" if output.type() == "outputRaster" else "gpkg"
-        parameters[output.name()] = str(tmp_path / f"{stem}.{suffix}")
+    parameters = _model_parameters(model, demo_region, tmp_path, min_firms=100_000)
     result = processing.run(model.id(), parameters, feedback=QgsProcessingFeedback())
     assert _layer(result["micro:Creative microclusters"]).featureCount() == 0
     assert _layer(result["corridors:Creative corridors"]).featureCount() == 0
