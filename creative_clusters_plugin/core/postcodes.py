@@ -478,10 +478,16 @@ class GeocodeResult:
 
 
 def needed_areas(postcodes: Iterable) -> set:
-    """Postcode areas (outward-code letters) occurring among the valid ``postcodes``."""
-    norm, status = normalise_postcodes(postcodes)
-    valid = pd.Series(norm[status == "ok"], dtype=object)
-    return set(valid.str.extract(r"^([A-Z]{1,2})", expand=False).dropna().unique())
+    """Postcode areas (the outward code's letters, when a digit follows them) among the distinct ``postcodes``.
+
+    A cheap look at each distinct text, not a validation: it decides which Code-Point Open area files to read,
+    and a stray area costs one small file."""
+    items = postcodes.tolist() if isinstance(postcodes, (pd.Series, np.ndarray)) else list(postcodes)
+    array = np.empty(len(items), dtype=object)
+    array[:] = items
+    distinct = pd.Series(pd.unique(array), dtype=object).dropna()
+    text = distinct.astype(str).str.replace(r"\s+", "", regex=True).str.upper()
+    return set(text.str.extract(r"^([A-Z]{1,2})[0-9]", expand=False).dropna().unique())
 
 
 class GeocodingTally:

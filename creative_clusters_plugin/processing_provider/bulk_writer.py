@@ -779,7 +779,12 @@ def _sql_values(column: NewColumn) -> list:
         return out.tolist()
     if column.kind == "date":
         return [None if _is_null(v) else _iso_date(v) for v in np.asarray(values, dtype=object)]
-    return [None if _is_null(v) else str(v) for v in np.asarray(values, dtype=object)]
+    array = np.asarray(values, dtype=object)
+    if pd.api.types.infer_dtype(array, skipna=True) in ("string", "empty"):  # texts and NULLs: as they are
+        out = array.copy()
+        out[pd.isna(array)] = None
+        return out.tolist()
+    return [None if _is_null(v) else str(v) for v in array]
 
 
 def _is_null(value) -> bool:
