@@ -36,7 +36,7 @@ def g_local(job):
     for _ in range(repeat):
         w = W.from_sparse(job["matrix"].copy())
         start = time.perf_counter()
-        g = esda.G_Local(y, w, transform="B", star=True, permutations=R, seed=seed,
+        g = esda.G_Local(y, w, transform="B", star=bool(job.get("star", 1)), permutations=R, seed=seed,
                          keep_simulations=False, n_jobs=1)
         times.append(time.perf_counter() - start)
     out["Zs"], out["Gs"] = g.Zs, g.Gs
@@ -129,6 +129,7 @@ def run_reference(jobs: list, timeout: int = 1800) -> list:
                 f"j{k}_permutations": np.int64(job.get("permutations", 0)),
                 f"j{k}_seed": np.int64(job.get("seed", 0)),
                 f"j{k}_repeat": np.int64(job.get("repeat", 1)),
+                f"j{k}_star": np.int64(job.get("star", True)),
             }
         )
     with tempfile.TemporaryDirectory(prefix="cc_esda_") as folder:

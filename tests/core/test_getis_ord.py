@@ -347,3 +347,40 @@ def test_fdr_with_too_few_permutations_warns():
     enough = gi_star(x, w, permutations=99, seed=1, fdr=False)
     assert not any("understated" in m for m in enough.warnings)
     assert np.all(np.abs(few.gi_bin) < 3)
+
+
+def _gi_by_hand(x, matrix):
+    """Getis & Ord (1992) Gi, one feature at a time, straight from the paper's definitions."""
+    dense = np.asarray(matrix.todense(), dtype=float)
+    n = len(x)
+    out = np.empty(n)
+    for i in range(n):
+        others = np.arange(n) != i
+        w = dense[i, others]
+        xo = x[others]
+        mean, s = xo.mean(), xo.std()
+        W, S1 = w.sum(), (w**2).sum()
+        out[i] = (w @ xo - W * mean) / (s * np.sqrt(((n - 1) * S1 - W**2) / (n - 2)))
+    return out
+
+
+def test_non_star_gi_leaves_the_feature_out_of_its_mean_and_variance():
+    rng = np.random.default_rng(2)
+    xy = rng.uniform(0, 1000, (60, 2))
+    x = rng.poisson(5, 60).astype(float)
+    w = knn_weights(xy, 5)
+    ours = gi_star(x, w, star=False).z
+    np.testing.assert_allclose(ours, _gi_by_hand(x, w.matrix), rtol=1e-12, atol=1e-12)
+    assert np.max(np.abs(ours - gi_star(x, w).z)) > 0.05  # not Gi*
+
+
+@pytest.mark.reference
+def test_non_star_gi_equals_esda():
+    from tests.reference_esda import run_reference
+
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(0, 1000, (200, 2))
+    x = rng.gamma(2, 3, 200)
+    w = knn_weights(xy, 6)
+    (reference,) = run_reference([{"kind": "g_local", "values": x, "matrix": w.matrix, "star": False}])
+    np.testing.assert_allclose(gi_star(x, w, star=False).z, reference["Zs"], rtol=1e-9, atol=1e-9)

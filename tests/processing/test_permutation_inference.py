@@ -101,3 +101,16 @@ def test_canonical_order_ignores_arrival_order():
     again = canonical_order(xy[shuffle], values[shuffle])
     np.testing.assert_array_equal(np.column_stack([xy[order], values[order]]),
                                   np.column_stack([xy[shuffle][again], values[shuffle][again]]))
+
+
+def test_star_off_gives_getis_ord_gi(run_alg):
+    rng = np.random.default_rng(6)
+    xy = rng.uniform(0, 5_000, (120, 2))
+    values = rng.poisson(5, 120).astype(float)
+    layer = points_layer(xy, values)
+    feedback = RecordingFeedback()
+    out = run_alg("hotspots", {"INPUT": layer, "FIELD": "v", "WEIGHTS": 3, "K": 6, "STAR": False,
+                               "OUTPUT": "memory:"}, feedback=feedback)["OUTPUT"]
+    z = np.array([r[0] for r in layer_rows(out, "GiZScore")])
+    np.testing.assert_allclose(z, gi_star(values, knn_weights(xy, 6), star=False).z, rtol=1e-12)
+    assert any("Getis & Ord 1992" in m for m in feedback.infos)

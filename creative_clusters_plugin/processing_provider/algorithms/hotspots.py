@@ -304,6 +304,7 @@ class HotSpots(LocalStatisticAlgorithm):
 <li><b>Permutations</b> (PERMUTATIONS, default 0 = analytic normal inference only): with R &gt; 0 a conditional permutation test is run as well — the value of each feature is held fixed and its neighbours are drawn without replacement from the other n − 1 values, R times — and the confidence bins use its pseudo p-value (see SIGNIFICANCE); the bin's sign is the tail of the permutation distribution that p-value comes from. The test holds each feature's own value fixed, so it asks whether its <i>neighbours</i> are unusually high or low: a single high feature among ordinary ones can have a large GiZScore but a modest pseudo p-value, and a high feature among unusually low neighbours is a cold spot by the test (the log counts such features). Results do not depend on the order the features arrive in (a re-sorted file or a database give the same pseudo p-values for the same SEED).</li>
 <li><b>Pseudo p-value convention</b> (SIGNIFICANCE, with permutations): <i>0 — folded pseudo p compared with α</i> (default): p = (min(M, R − M) + 1)/(R + 1), M being the number of permutations whose statistic is at least the observed one (ties count as at least as extreme), compared with 0.10/0.05/0.01 directly — as GeoDa, PySAL esda (<code>p_sim</code>) and ArcGIS Pro; <i>1 — two-sided</i>: min(1, 2 (min(M≥, M≤) + 1)/(R + 1)) with ties counted on both sides, a conservative rule that calls fewer features significant. The log says which one ran. With FDR, the smallest attainable pseudo p-value (2/(R + 1)) may be too large for the strictest levels: the log says so and suggests how many permutations to use. Memory stays proportional to the number of features and links.</li>
 <li><b>Random seed</b> (SEED, default 1): the same seed gives the same pseudo p-values.</li>
+<li><b>Gi* or Gi</b> (STAR, default on): on — Gi*, each feature counts in its own neighbourhood (ArcGIS Pro's Hot Spot Analysis); off — Getis &amp; Ord's (1992) Gi, the feature left out of its own sum and of the mean and variance it is compared with (esda's <code>G_Local(star=False)</code>): it asks whether a feature's <i>surroundings</i> are hot, whatever the feature itself holds.</li>
 </ul>
 <h3>Output</h3>
 <p>The input features with their fields plus:</p>
@@ -322,13 +323,32 @@ class HotSpots(LocalStatisticAlgorithm):
         + """<p>References: Getis &amp; Ord (1992) <i>Geographical Analysis</i> 24(3); Ord &amp; Getis (1995) <i>Geographical Analysis</i> 27(4); Benjamini &amp; Hochberg (1995); Anselin (1995) for conditional permutation; ArcGIS Pro "How Hot Spot Analysis (Getis-Ord Gi*) works".</p>"""
     )
 
+    STAR = "STAR"
+
+    def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
+        self.add_input_parameters("Analysis field")
+        self.add_weights_parameters()
+        self.add_inference_parameters()
+        self.add_advanced_weights_parameters()
+        self.addParameter(
+            QgsProcessingParameterBoolean(
+                self.STAR, self.tr("Count each feature in its own neighbourhood (Gi*; off = Getis–Ord's Gi)"),
+                defaultValue=True,
+            )
+        )
+        self.addParameter(QgsProcessingParameterFeatureSink(self.OUTPUT, self.tr(self.OUTPUT_DESCRIPTION)))
+
     def execute(self, parameters, context, feedback):
         permutations, seed, fdr = self.inference_options(parameters, context)
+        star = self.parameterAsBoolean(parameters, self.STAR, context) if parameters.get(self.STAR) is not None else True
         table, keep, values, weights, options = self.read_input(parameters, context, feedback)
         self.log_run(feedback, options["field"], len(values), permutations, seed, fdr)
+        if not star:
+            feedback.pushInfo("Gi (STAR off): each feature is left out of its own sum and of the mean and variance "
+                              "it is compared with (Getis & Ord 1992; esda's G_Local(star=False)).")
         result = gi_star(
             values, weights, permutations=permutations, seed=seed, fdr=fdr, significance=self.significance,
-            callback=self.progress_callback(feedback, 25, 90),
+            star=star, callback=self.progress_callback(feedback, 25, 90),
         )
         for message in result.warnings:
             feedback.pushWarning(message)
