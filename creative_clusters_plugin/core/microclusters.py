@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from .dbscan import dbscan, suggest_eps, validate_points
+from .dbscan import dbscan, k_distance, suggest_eps, validate_points
 from .errors import CreativeClustersError, check_callback
 from .hdbscan_clustering import hdbscan
 from .subsectors import SUBSECTOR_CODES, SUBSECTORS
@@ -160,6 +160,56 @@ def _traced_footprint(pts, radius, cell):
     return polygons[0] if len(polygons) == 1 else MultiPolygon(polygons)
 
 
+#: the range an EPS suggestion is kept in: microclusters are a few streets to a district across (metres)
+URBAN_EPS_RANGE = (50.0, 1000.0)
+
+
+def suggest_urban_eps(xy, min_firms) -> tuple[float | None, str | None]:
+    """An EPS a user can take: the knee of the k-distance curve of the *distinct* locations (firms stacked at
+    one postcode would otherwise give a curve of zeros), found on a log scale (the distances span orders of
+    magnitude), kept within :data:`URBAN_EPS_RANGE`. Returns ``(eps, note)``; the note says when the knee lay
+    outside the range."""
+    distinct = np.unique(np.asarray(xy, dtype=float).reshape(-1, 2), axis=0)
+    k = min(int(min_firms), len(distinct) - 1)
+    if k < 2:
+        return None, None
+    curve = k_distance(distinct, k, max_points=50_000)
+    positive = curve[curve > 0]
+    if positive.size < 3 or positive[-1] <= positive[0]:
+        return None, None
+    logged = np.log(positive)
+    x = np.linspace(0.0, 1.0, logged.size)
+    gap = x - (logged - logged[0]) / (logged[-1] - logged[0])
+    knee = float(positive[int(np.argmax(gap))]) if gap.max() > 0 else float(np.median(positive))
+    low, high = URBAN_EPS_RANGE
+    eps = float(min(max(knee, low), high))
+    note = None
+    if eps != knee:
+        note = (f"The k-distance curve's knee lies at {knee:,.0f} m, outside the {low:,.0f}–{high:,.0f} m range of "
+                f"microclusters; the EPS suggestion is kept at {eps:,.0f} m.")
+    return eps, note
+
+
+def _fewer_than_two_advice(xy, weights, eps, min_firms, found) -> str | None:
+    """What to change when DBSCAN finds fewer than two microclusters: the largest smaller MIN_FIRMS that gives
+    two or more at this EPS, or else the smallest larger EPS (up to 1 km) that does."""
+    def count(e, m):
+        labels = dbscan(xy, e, m, sample_weight=weights).labels
+        return int(labels.max()) + 1 if labels.size and labels.max() >= 0 else 0
+
+    for m in (40, 30, 25, 20, 15, 10, 5):
+        if m < min_firms and count(eps, m) >= 2:
+            return (f"Only {found} microcluster(s) with EPS {eps:g} m and MIN_FIRMS {min_firms}: MIN_FIRMS {m} gives "
+                    f"{count(eps, m)} at this EPS. Corridors need two or more.")
+    for e in (eps * 1.5, eps * 2, eps * 3, 1000.0):
+        if eps < e <= 1000.0 and count(e, min_firms) >= 2:
+            return (f"Only {found} microcluster(s) with EPS {eps:g} m and MIN_FIRMS {min_firms}: EPS {e:g} m gives "
+                    f"{count(e, min_firms)}. Corridors need two or more.")
+    return (f"Only {found} microcluster(s) with EPS {eps:g} m and MIN_FIRMS {min_firms}, and no smaller MIN_FIRMS "
+            "(down to 5) or larger EPS (up to 1 km) gives two: these firms are not concentrated enough for "
+            "microclusters (try all firms, or keep stacked addresses).")
+
+
 def microclusters(
     xy,
     creative,
@@ -217,8 +267,11 @@ def microclusters(
     eps_suggestion, within = None, float("nan")
     try:
         if n_clustered > min_firms:
-            eps_suggestion, curve = suggest_eps(mxy, min_firms, max_points=50_000)
+            _, curve = suggest_eps(mxy, min_firms, max_points=50_000)
             within = float(np.mean(curve <= eps))
+            eps_suggestion, note = suggest_urban_eps(mxy, min_firms)
+            if note:
+                warnings.append(note)
     except CreativeClustersError:
         eps_suggestion = None
 
@@ -251,6 +304,11 @@ def microclusters(
         new_id = np.empty(k, dtype=np.int64)
         new_id[order] = np.arange(1, k + 1)
         labels[members_idx[raw >= 0]] = new_id[raw[raw >= 0]]
+
+    if k < 2 and method == METHOD_DBSCAN and n_clustered >= 2:
+        advice = _fewer_than_two_advice(mxy, None if weights is None else w[members_idx], eps, min_firms, k)
+        if advice:
+            warnings.append(advice)
 
     profiles, footprints = _profiles(xy, creative, codes, clustered, labels, k, eps, w, incorporation_dates,
                                      reference_date, recent_years, warnings, callback)

@@ -129,3 +129,30 @@ def test_no_points(provider, run_alg):
     with pytest.raises(QgsProcessingException, match="nothing to cluster"):
         run_alg("microclusters", {"INPUT": _layer([(0, 0)] * 10, creative=False), "OUTPUT_POINTS": "TEMPORARY_OUTPUT",
                                   "OUTPUT_CLUSTERS": "TEMPORARY_OUTPUT"})
+
+
+@pytest.mark.shared_data
+def test_real_defaults_say_what_to_change(provider, run_alg, shared_data, tmp_path):
+    """South Yorkshire's creative firms with stacked addresses excluded: the defaults (250 m, 50 firms) give
+    fewer than two microclusters; the log names a MIN_FIRMS that gives more (checked by running it), and the
+    EPS suggestion is one a user can take."""
+    import re
+
+    from tests.processing.stats_helpers import RecordingFeedback
+
+    firms = str(shared_data / "firms" / "companies_house_2024-11_south_yorkshire_points.gpkg")
+    classified = run_alg("classifyfirms", {"INPUT": firms, "OUTPUT": str(tmp_path / "c.gpkg")})["OUTPUT"]
+    flagged = run_alg("flagstacks", {"INPUT": classified, "POSTCODE_FIELD": "Postcode",
+                                     "OUTPUT": str(tmp_path / "f.gpkg"), "OUTPUT_ADDRESSES": "memory:"})["OUTPUT"]
+    feedback = RecordingFeedback()
+    first = run_alg("microclusters", {"INPUT": flagged, "STACKS": 2, "OUTPUT_POINTS": "memory:",
+                                      "OUTPUT_CLUSTERS": str(tmp_path / "m.gpkg")}, feedback=feedback)
+    assert QgsVectorLayer(first["OUTPUT_CLUSTERS"], "m", "ogr").featureCount() < 2
+    advice = [w for w in feedback.warnings if "Corridors need two or more" in w]
+    assert advice, feedback.warnings
+    suggested = int(re.search(r"MIN_FIRMS (\d+) gives", advice[0]).group(1))
+    second = run_alg("microclusters", {"INPUT": flagged, "STACKS": 2, "MIN_FIRMS": suggested,
+                                       "OUTPUT_POINTS": "memory:", "OUTPUT_CLUSTERS": str(tmp_path / "m2.gpkg")})
+    assert QgsVectorLayer(second["OUTPUT_CLUSTERS"], "m", "ogr").featureCount() >= 2
+    eps = float(re.search(r"EPS suggestion: (\d+) m", " ".join(feedback.infos)).group(1))
+    assert 50 <= eps <= 1000

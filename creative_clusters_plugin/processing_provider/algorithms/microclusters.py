@@ -176,9 +176,10 @@ class Microclusters(CreativeClustersAlgorithm):
             feedback.pushWarning(warning)
         if result.eps_suggestion is not None:
             feedback.pushInfo(
-                f"EPS suggestion: the knee of the k-distance curve (distance of each clustered firm to its "
-                f"{min_firms}-th nearest) is {result.eps_suggestion:.0f} m; EPS used {eps:g} m, within which "
-                f"{100 * result.within_eps_share:.1f} % of the clustered firms have {min_firms} firms (potential core firms)."
+                f"EPS suggestion: {result.eps_suggestion:.0f} m, the knee of the k-distance curve of the distinct "
+                f"locations (distance to the {min_firms}-th nearest), kept within 50–1,000 m; EPS used {eps:g} m, "
+                f"within which {100 * result.within_eps_share:.1f} % of the clustered firms have {min_firms} firms "
+                "(potential core firms)."
             )
         k = len(result.profiles)
         feedback.pushInfo(
