@@ -190,21 +190,26 @@ def gi_star(
     check_callback(callback, 0.0)
     islands = cards == 0
 
+    w_sum = np.asarray(off.sum(axis=1)).ravel()
+    w_sq = np.asarray(off.multiply(off).sum(axis=1)).ravel()
     if star:
         w_self = np.where(diagonal != 0, diagonal, float(self_weight))
         mean = x.mean()
         centred = x - mean
         s = np.sqrt(np.mean(centred**2))  # population standard deviation, as ArcGIS
-        w_sum = np.asarray(off.sum(axis=1)).ravel() + w_self
-        w_sq = np.asarray(off.multiply(off).sum(axis=1)).ravel() + w_self**2
+        w_sum = w_sum + w_self
+        w_sq = w_sq + w_self**2
         numerator = off @ centred + w_self * centred
         spread = (n * w_sq - w_sum**2) / (n - 1)
-    else:  # Gi: the feature left out of its own sum and of the mean and variance it is compared with
-        w_sum = np.asarray(off.sum(axis=1)).ravel()
-        w_sq = np.asarray(off.multiply(off).sum(axis=1)).ravel()
+    else:
+        # Getis & Ord's (1992) Gi: the feature left out of its own sum and of the mean x̄(i) and population
+        # standard deviation s(i) it is compared with (those of the other n − 1 values)
+        mean_i = (x.sum() - x) / (n - 1)
+        s = np.sqrt(np.maximum((np.square(x).sum() - np.square(x)) / (n - 1) - np.square(mean_i), 0.0))
+        numerator = off @ x - w_sum * mean_i
         spread = ((n - 1) * w_sq - w_sum**2) / (n - 2)
     with np.errstate(invalid="ignore", divide="ignore"):
-        z = numerator / (s * np.sqrt(spread)) if star else _gi_without_self(x, off)
+        z = numerator / (s * np.sqrt(spread))
     undefined = ~islands & ~(spread > 1e-12 * np.maximum(w_sum**2, 1e-300))
     if undefined.any():
         warnings.append(
@@ -247,24 +252,6 @@ def gi_star(
         permutations=int(permutations or 0),
         seed=seed,
     )
-
-
-def _gi_without_self(x: np.ndarray, off) -> np.ndarray:
-    """Getis & Ord's (1992) Gi z-scores (eq. 5 standardised): for each ``i`` the lag over ``j ≠ i`` against
-    the mean and variance of the other ``n − 1`` values,
-
-        Gi = (Σ_j≠i w_ij x_j − W_i x̄(i)) / ( s(i) sqrt( ((n − 1) S1_i − W_i²) / (n − 2) ) )
-
-    with ``x̄(i)``, ``s(i)`` the mean and population standard deviation of the values without ``x_i``."""
-    n = len(x)
-    total, total_sq = x.sum(), np.square(x).sum()
-    mean_i = (total - x) / (n - 1)
-    s_i = np.sqrt(np.maximum((total_sq - np.square(x)) / (n - 1) - np.square(mean_i), 0.0))
-    w_sum = np.asarray(off.sum(axis=1)).ravel()
-    w_sq = np.asarray(off.multiply(off).sum(axis=1)).ravel()
-    lag = off @ x
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return (lag - w_sum * mean_i) / (s_i * np.sqrt(((n - 1) * w_sq - np.square(w_sum)) / (n - 2)))
 
 
 __all__ = ["GiStarResult", "check_sample", "gi_star", "permutation_fdr_warning", "split_weights", "validate_values"]

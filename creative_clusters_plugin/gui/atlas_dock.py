@@ -176,17 +176,17 @@ class AtlasDock(QgsDockWidget):
         return [lyr for lyr in ordered if lyr.type() in (lyr.VectorLayer, lyr.RasterLayer)]
 
     def _refresh_layer_list(self, *_):
-        checked = {self.layers_list.item(i).data(Qt.UserRole)
+        checked = {self.layers_list.item(i).data(Qt.ItemDataRole.UserRole)
                    for i in range(self.layers_list.count())
-                   if self.layers_list.item(i).checkState() == Qt.Checked}
+                   if self.layers_list.item(i).checkState() == Qt.CheckState.Checked}
         coverage = self.coverage_combo.currentLayer()
         self.layers_list.clear()
         for layer in self._ordered_layers():
             item = QListWidgetItem(layer.name())
-            item.setData(Qt.UserRole, layer.id())
-            item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
+            item.setData(Qt.ItemDataRole.UserRole, layer.id())
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             wanted = layer.id() in checked or (not checked and coverage is not None and layer.id() == coverage.id())
-            item.setCheckState(Qt.Checked if wanted else Qt.Unchecked)
+            item.setCheckState(Qt.CheckState.Checked if wanted else Qt.CheckState.Unchecked)
             self.layers_list.addItem(item)
 
     def _sync_coverage(self, *_):
@@ -201,8 +201,8 @@ class AtlasDock(QgsDockWidget):
         if layer is not None:
             for i in range(self.layers_list.count()):
                 item = self.layers_list.item(i)
-                if item.data(Qt.UserRole) == layer.id():
-                    item.setCheckState(Qt.Checked)
+                if item.data(Qt.ItemDataRole.UserRole) == layer.id():
+                    item.setCheckState(Qt.CheckState.Checked)
         has_layer = layer is not None
         self.build_button.setEnabled(has_layer)
         self.export_button.setEnabled(has_layer)
@@ -211,15 +211,15 @@ class AtlasDock(QgsDockWidget):
 
     def checked_layers(self):
         """The ticked layers, top first in the project's current layer order."""
-        ticked = {self.layers_list.item(i).data(Qt.UserRole) for i in range(self.layers_list.count())
-                  if self.layers_list.item(i).checkState() == Qt.Checked}
+        ticked = {self.layers_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.layers_list.count())
+                  if self.layers_list.item(i).checkState() == Qt.CheckState.Checked}
         return [layer for layer in self._ordered_layers() if layer.id() in ticked]
 
     def set_checked_layers(self, layers):
         ids = {lyr.id() for lyr in layers}
         for i in range(self.layers_list.count()):
             item = self.layers_list.item(i)
-            item.setCheckState(Qt.Checked if item.data(Qt.UserRole) in ids else Qt.Unchecked)
+            item.setCheckState(Qt.CheckState.Checked if item.data(Qt.ItemDataRole.UserRole) in ids else Qt.CheckState.Unchecked)
 
     # --- settings ------------------------------------------------------------------------------------------
     def settings(self) -> AtlasSettings:
@@ -336,7 +336,7 @@ class AtlasDock(QgsDockWidget):
         feedback = feedback or QgsFeedback()
         dialog = QProgressDialog("Exporting the atlas…", "Cancel", 0, 100, self)
         dialog.setWindowTitle("Creative Clusters atlas")
-        dialog.setWindowModality(Qt.ApplicationModal)
+        dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
         dialog.setMinimumDuration(0)
         dialog.setAutoClose(False)
         dialog.setAutoReset(False)

@@ -31,7 +31,7 @@ def install_gui(iface):
         (AtlasDock, "atlas_dock.svg", "Creative Clusters atlas"),
     ):
         dock = dock_class(iface, main_window)
-        iface.addDockWidget(Qt.RightDockWidgetArea, dock)
+        iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         dock.hide()
         action = QAction(_icon(icon_name), text, main_window)
         action.setObjectName(f"{dock.objectName()}Action")

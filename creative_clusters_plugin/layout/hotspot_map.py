@@ -53,7 +53,7 @@ def _font(size, bold=False):
     return font
 
 
-def _label(layout, text, x, y, w, h, size, bold=False, colour="#222222", halign=Qt.AlignLeft, item_id=""):
+def _label(layout, text, x, y, w, h, size, bold=False, colour="#222222", halign=Qt.AlignmentFlag.AlignLeft, item_id=""):
     label = QgsLayoutItemLabel(layout)
     label.setId(item_id)
     label.setText(text)
@@ -219,7 +219,7 @@ def build_hotspot_layout(layer, title="Creative hot spots", subtitle="", attribu
     _label(layout, attribution or "", m, H - m - footer * 0.85, W - 2 * m - 45 * k, footer * 0.85, 6.0 * k,
            colour=TEXT_MUTED, item_id="cc_attribution")
     _label(layout, "[% format_date(now(), 'd MMMM yyyy') %]", W - m - 43 * k, H - m - footer * 0.85, 43 * k, 6 * k,
-           7.5 * k, colour=TEXT_MUTED, halign=Qt.AlignRight, item_id="cc_date")
+           7.5 * k, colour=TEXT_MUTED, halign=Qt.AlignmentFlag.AlignRight, item_id="cc_date")
     for item in layout.items():
         if isinstance(item, QgsLayoutItemLabel):
             item.refresh()

@@ -108,8 +108,8 @@ class _Builder:
         item.attemptResize(QgsLayoutSize(w, h))
         item.attemptMove(QgsLayoutPoint(x, y), page=page)
 
-    def label(self, item_id, page, x, y, w, h, size=9.0, bold=False, colour=TEXT_DARK, halign=Qt.AlignLeft,
-              valign=Qt.AlignTop, text=None, frame=False, background=None, margin=0.0):
+    def label(self, item_id, page, x, y, w, h, size=9.0, bold=False, colour=TEXT_DARK, halign=Qt.AlignmentFlag.AlignLeft,
+              valign=Qt.AlignmentFlag.AlignTop, text=None, frame=False, background=None, margin=0.0):
         label = QgsLayoutItemLabel(self.layout)
         label.setId(item_id)
         label.setText(text if text is not None else TEXTS[item_id])
@@ -293,11 +293,11 @@ def build_template_layout(project, page_size="A4", orientation="landscape") -> Q
     b.label("cc_overview_attribution", 1, m, H - m - footer_h * 0.8, W - 2 * m - 35 * scale, footer_h * 0.8,
             size=6.0, colour=TEXT_MUTED)
     b.label("cc_overview_page_number", 1, W - m - 33 * scale, H - m - footer_h * 0.8, 33 * scale, footer_h * 0.8,
-            size=7.5, colour=TEXT_MUTED, halign=Qt.AlignRight)
+            size=7.5, colour=TEXT_MUTED, halign=Qt.AlignmentFlag.AlignRight)
 
     # --- page 3: one feature --------------------------------------------------------------------------
     b.label("cc_title", 2, m, m * 0.6, W - 2 * m, header_h * 0.72, size=17, bold=True, colour=ACCENT,
-            valign=Qt.AlignVCenter)
+            valign=Qt.AlignmentFlag.AlignVCenter)
     b.label("cc_subtitle", 2, m, m * 0.6 + header_h * 0.72, W - 2 * m, header_h * 0.36, size=9.5, colour=TEXT_MUTED)
     top = m + header_h + 0.02 * H
     if landscape:
@@ -314,7 +314,7 @@ def build_template_layout(project, page_size="A4", orientation="landscape") -> Q
         b.legend("cc_legend", 2, x2, legend_top, side_w, legend_h, main_map)
         summary_top = legend_top + legend_h + 0.02 * H
         b.label("cc_summary_heading", 2, x2, summary_top, side_w, 6 * scale, size=9, bold=True, colour="#ffffff",
-                background=ACCENT, valign=Qt.AlignVCenter, margin=1.5 * scale)
+                background=ACCENT, valign=Qt.AlignmentFlag.AlignVCenter, margin=1.5 * scale)
         b.label("cc_summary", 2, x2, summary_top + 6 * scale, side_w, summary_h - 6 * scale, size=7.2,
                 frame=True, background="#ffffff", margin=1.8 * scale)
     else:
@@ -328,7 +328,7 @@ def build_template_layout(project, page_size="A4", orientation="landscape") -> Q
         b.legend("cc_legend", 2, m + col_w + m * 0.5, y2, col_w, bottom_h, main_map)
         x3 = m + 2 * (col_w + m * 0.5)
         b.label("cc_summary_heading", 2, x3, y2, col_w, 6 * scale, size=9, bold=True, colour="#ffffff",
-                background=ACCENT, valign=Qt.AlignVCenter, margin=1.5 * scale)
+                background=ACCENT, valign=Qt.AlignmentFlag.AlignVCenter, margin=1.5 * scale)
         b.label("cc_summary", 2, x3, y2 + 6 * scale, col_w, bottom_h - 6 * scale, size=7.0, frame=True,
                 background="#ffffff", margin=1.8 * scale)
     inset.setKeepLayerSet(True)
@@ -338,9 +338,9 @@ def build_template_layout(project, page_size="A4", orientation="landscape") -> Q
     b.label("cc_attribution", 2, m, H - m - footer_h * 0.8, W - 2 * m - 60 * scale, footer_h * 0.8, size=6.0,
             colour=TEXT_MUTED)
     b.label("cc_date", 2, W - m - 58 * scale, H - m - footer_h * 0.8, 58 * scale, footer_h * 0.4, size=7.5,
-            colour=TEXT_MUTED, halign=Qt.AlignRight)
+            colour=TEXT_MUTED, halign=Qt.AlignmentFlag.AlignRight)
     b.label("cc_page_number", 2, W - m - 58 * scale, H - m - footer_h * 0.4, 58 * scale, footer_h * 0.4, size=7.5,
-            colour=TEXT_MUTED, halign=Qt.AlignRight)
+            colour=TEXT_MUTED, halign=Qt.AlignmentFlag.AlignRight)
     return layout
 
 

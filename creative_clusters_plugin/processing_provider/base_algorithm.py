@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -49,6 +50,7 @@ from .bulk_writer import (
     WriteCancelled,
     bulk_format,
     copy_with_new_columns,
+    file_destination,
     move_into_place,
     remove_dataset,
     temporary_sibling,
@@ -268,12 +270,8 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
                 raise QgsProcessingException(f"The field '{name}' does not exist in the input layer.")
             field_names.append(actual)
         has_geometry = source.wkbType() != QgsWkbTypes.NoGeometry
-        if require_geometry and not has_geometry:
-            raise QgsProcessingException(
-                f"The input '{source.sourceName()}' is a table without geometry, but this algorithm needs points or "
-                "polygons. Choose a layer with geometry (for a firms table: geocode it first with Creative Clusters ▸ "
-                "Geocode postcodes)."
-            )
+        if require_geometry:
+            _require_geometry(source, points_only=False)
         if analysis_crs is None:
             analysis_crs = self.analysis_crs_for(source, feedback) if has_geometry else source.sourceCrs()
         table = None
@@ -315,10 +313,6 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
             return None
         frame = pd.DataFrame({name: bulk.columns[name] for name in field_names}, columns=field_names)
         xy = bulk.xy if has_geometry else np.full((len(bulk.fids), 2), np.nan)
-        source_xy = xy
-        if has_geometry and analysis_crs.isValid() and analysis_crs != ref.crs:
-            again = read_columns(ref, [], True, None, cancelled=feedback.isCanceled)
-            source_xy = again.xy if again is not None else None
         return FeatureTable(
             frame=frame,
             xy=xy,
@@ -328,7 +322,7 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
             source_crs=source.sourceCrs(),
             analysis_crs=analysis_crs,
             wkb_type=source.wkbType(),
-            source_xy=source_xy,
+            source_xy=bulk.source_xy,
             ogr=ref,
             positions=bulk.positions,
             ogr_total=bulk.total,
@@ -404,18 +398,7 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
         million points, reprojected in bulk); any other QGIS source by a lean feature loop, about 2 s a million.
         """
         fields = list(fields)
-        if source.wkbType() == QgsWkbTypes.NoGeometry:
-            raise QgsProcessingException(
-                "The input is a table without geometry, but this algorithm needs points. Geocode the firms first "
-                "(Creative Clusters ▸ Geocode postcodes) or choose a point layer."
-            )
-        if QgsWkbTypes.geometryType(source.wkbType()) != QgsWkbTypes.PointGeometry:
-            kind = {QgsWkbTypes.PolygonGeometry: "polygons", QgsWkbTypes.LineGeometry: "lines"}.get(
-                QgsWkbTypes.geometryType(source.wkbType()), "no points")
-            raise QgsProcessingException(
-                f"The input '{source.sourceName()}' holds {kind}, but this algorithm needs points (one per firm). "
-                "Choose the firms layer, or make points first (e.g. Vector geometry ▸ Centroids)."
-            )
+        _require_geometry(source, points_only=True)
         ref = ogr_layer_ref(parameters, name, context)
         bulk = None
         if ref is not None and ref.crs == source.sourceCrs():
@@ -488,13 +471,15 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
         for definition in self.parameterDefinitions():
             if definition.isDestination() or definition.name() not in parameters:
                 continue
+            if definition.type() not in _FILE_INPUT_TYPES:
+                continue  # fields, numbers, expressions… name no file
             for path in _input_files(parameters.get(definition.name()), context):
                 inputs.setdefault(_normalised(path), (definition.description(), path))
         if not inputs:
             return
         for definition in self.destinationParameterDefinitions():
             destination = self.destination_string(parameters, definition.name(), context)
-            path = _output_file(destination)
+            path = file_destination(destination)
             if path and _normalised(path) in inputs:
                 description, input_path = inputs[_normalised(path)]
                 raise QgsProcessingException(
@@ -503,19 +488,25 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
                     "Choose another file name for the output."
                 )
 
+    def output_file(self, parameters, output_name, context) -> str:
+        """The file an output parameter writes, registered for loading when the run ends, its folder created
+        (a clear error when it cannot be)."""
+        path = self.parameterAsOutputLayer(parameters, output_name, context)
+        _make_folder(path)
+        return path
+
     def create_sink(self, parameters, output_name, context, fields, wkb_type, crs):
         """``(sink, destination id)`` like ``parameterAsSink``, but a file output is written to a hidden file
         beside it and renamed into place when the algorithm finishes (removed if it fails or is cancelled);
         its folder is created when missing."""
         destination = self.destination_string(parameters, output_name, context)
-        path = _output_file(destination)
+        path = file_destination(destination)
         if not path or not os.path.splitext(path)[1]:
             sink, dest_id = self.parameterAsSink(parameters, output_name, context, fields, wkb_type, crs)
             if sink is None:
                 raise QgsProcessingException(self.invalidSinkError(parameters, output_name))
             return sink, dest_id
-        final = self.parameterAsOutputLayer(parameters, output_name, context)  # also registers it for loading
-        _make_folder(final)
+        final = self.output_file(parameters, output_name, context)
         partial = temporary_sibling(final, os.path.splitext(final)[1])
         sink, _ = self.parameterAsSink({output_name: partial}, output_name, context, fields, wkb_type, crs)
         if sink is None:
@@ -629,8 +620,7 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
 
     def _write_table_in_bulk(self, parameters, output_name, context, feedback, table, new_columns, new_fields,
                              keep, progress_range):
-        path = self.parameterAsOutputLayer(parameters, output_name, context)
-        _make_folder(path)
+        path = self.output_file(parameters, output_name, context)
         rows = np.arange(len(table)) if keep is None else np.flatnonzero(np.asarray(keep, dtype=bool))
         columns = [
             NewColumn(f.name(), _field_kind(f), f.length(), new_columns[f.name()].to_numpy(dtype=object)[rows])
@@ -640,17 +630,13 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
         drop = [f.name() for f in table.source_fields if f.name().lower() in new_names]
         ref = table.ogr
         low, high = progress_range
-        try:
+        with writing_errors(path):
             copy_with_new_columns(
                 ref.path, ref.layer_name, ref.layer_index, ref.where, ref.open_options, table.ogr_total,
                 table.positions[rows], table.fids[rows], columns, drop, path,
                 progress=lambda fraction: feedback.setProgress(low + (high - low) * fraction),
                 cancelled=feedback.isCanceled,
             )
-        except WriteCancelled:
-            raise Cancelled("Cancelled by the user; no output was written.")
-        except (OSError, RuntimeError) as error:
-            raise QgsProcessingException(f"Could not write {path}: {error}") from error
         return path
 
     def write_geometries(
@@ -724,6 +710,35 @@ def _to_python(value):
     except TypeError:
         pass
     return value
+
+
+@contextmanager
+def writing_errors(path: str):
+    """Around a bulk write: a cancel ends as QGIS's cancellation, a GDAL or file error as a message naming the
+    output (the writer has already removed what it wrote)."""
+    try:
+        yield
+    except WriteCancelled:
+        raise Cancelled("Cancelled by the user; no output was written.") from None
+    except (OSError, RuntimeError) as error:
+        raise QgsProcessingException(f"Could not write {path}: {error}") from error
+
+
+def _require_geometry(source, points_only: bool):
+    """A clear error when ``source`` has no geometry (a table), or, with ``points_only``, no points."""
+    if source.wkbType() == QgsWkbTypes.NoGeometry:
+        raise QgsProcessingException(
+            f"The input '{source.sourceName()}' is a table without geometry, but this algorithm needs "
+            f"{'points' if points_only else 'points or polygons'}. Choose a layer with geometry (for a firms table: "
+            "geocode it first with Creative Clusters ▸ Geocode postcodes)."
+        )
+    kind = QgsWkbTypes.geometryType(source.wkbType())
+    if points_only and kind != QgsWkbTypes.PointGeometry:
+        held = {QgsWkbTypes.PolygonGeometry: "polygons", QgsWkbTypes.LineGeometry: "lines"}.get(kind, "no points")
+        raise QgsProcessingException(
+            f"The input '{source.sourceName()}' holds {held}, but this algorithm needs points (one per firm). "
+            "Choose the firms layer, or make points first (e.g. Vector geometry ▸ Centroids)."
+        )
 
 
 def _representative_point(geometry):
@@ -840,6 +855,10 @@ class FieldNames(list):
         return find_field(self._fields, name) is not None
 
 
+#: Processing parameter types whose value can name an input file
+_FILE_INPUT_TYPES = {"source", "vector", "raster", "layer", "multilayer", "file", "mesh", "pointcloud"}
+
+
 # --- input and output files -----------------------------------------------------------------------
 def _normalised(path: str) -> str:
     return os.path.normcase(os.path.realpath(path))
@@ -878,15 +897,6 @@ def _input_files(value, context) -> list:
         path = _layer_file(layer)
         return [path] if path else []
     return []
-
-
-def _output_file(destination: str) -> str | None:
-    """The file an output destination writes, or None (memory, temporary, database, ``ogr:`` URIs)."""
-    if not destination or destination == "TEMPORARY_OUTPUT" or "|" in destination:
-        return None
-    if destination.startswith(("memory:", "ogr:", "postgres:", "postgis:", "spatialite:", "mssql:", "oracle:")):
-        return None
-    return destination
 
 
 def _make_folder(path: str):

@@ -63,11 +63,19 @@ class NewColumn:
     values: np.ndarray
 
 
-def bulk_format(path: str) -> str | None:
-    """The GDAL driver for a destination path written in bulk, or None."""
-    if not path or "|" in path or path.startswith(("memory:", "ogr:", "postgres:", "postgis:", "spatialite:")):
+def file_destination(destination: str) -> str | None:
+    """The file an output destination writes, or None (memory, temporary, database, ``ogr:`` URIs)."""
+    if not destination or destination == "TEMPORARY_OUTPUT" or "|" in destination:
         return None
-    return BULK_FORMATS.get(Path(path).suffix.lower())
+    if destination.startswith(("memory:", "ogr:", "postgres:", "postgis:", "spatialite:", "mssql:", "oracle:")):
+        return None
+    return destination
+
+
+def bulk_format(destination: str) -> str | None:
+    """The GDAL driver for a destination written in bulk (a file of a format in :data:`BULK_FORMATS`), or None."""
+    path = file_destination(destination)
+    return BULK_FORMATS.get(Path(path).suffix.lower()) if path else None
 
 
 def output_layer_name(target: str) -> str:
@@ -133,23 +141,16 @@ def copy_with_new_columns(
     ``progress(fraction)`` is called now and then; ``cancelled()`` is polled and stops the write
     (:class:`WriteCancelled`), removing every partial file.
     """
-    from osgeo import gdal
-
     driver = bulk_format(target)
     if driver is None:
         raise ValueError(f"{target} is not a format written in bulk")
     layer_name = layer_name or output_layer_name(target)
-    os.makedirs(os.path.dirname(os.path.abspath(target)) or ".", exist_ok=True)
     partial_gpkg = temporary_sibling(target, ".gpkg")
     progress = progress or (lambda fraction: None)
     cancelled = cancelled or (lambda: False)
 
     def gdal_callback(low, high):
-        def callback(fraction, message, data):
-            progress(low + (high - low) * fraction)
-            return 0 if cancelled() else 1
-
-        return callback
+        return _gdal_progress(progress, cancelled, low, high)
 
     try:
         copied_table = _copy_geopackage_file(source_path, source_layer, open_options, drop_fields, partial_gpkg)
@@ -159,31 +160,8 @@ def copy_with_new_columns(
                 raise WriteCancelled()
             _add_and_fill(partial_gpkg, copied_table, None, fids, columns, cancelled)
             return _finish(partial_gpkg, target, driver, layer_name, progress, gdal_callback, cancelled)
-        source = gdal.OpenEx(source_path, gdal.OF_VECTOR | gdal.OF_READONLY, open_options=list(open_options or []))
-        if source is None:
-            raise OSError(f"GDAL could not open {source_path}")
-        layer = source.GetLayerByName(source_layer) if source_layer else source.GetLayer(source_layer_index)
-        options = ["-unsetFid", "-nln", layer_name, "-lco", "FID=fid"]
-        if drop_fields:
-            definition = layer.GetLayerDefn()
-            names = [definition.GetFieldDefn(i).GetName() for i in range(definition.GetFieldCount())]
-            lowered = {d.lower() for d in drop_fields}
-            options += ["-select", ",".join(n for n in names if n.lower() not in lowered)]
-        if where:
-            options += ["-where", where]
-        translated = gdal.VectorTranslate(
-            partial_gpkg,
-            source,
-            options=gdal.VectorTranslateOptions(
-                options=options, format="GPKG", layers=[layer.GetName()], callback=gdal_callback(0.0, 0.7)
-            ),
-        )
-        if translated is None:
-            if cancelled():
-                raise WriteCancelled()
-            raise OSError(f"GDAL could not copy {source_path}")
-        translated = None
-        source = None
+        _translate(source_path, source_layer, source_layer_index, where, open_options, partial_gpkg, layer_name,
+                   [], drop_fields, gdal_callback(0.0, 0.7), cancelled)
         if cancelled():
             raise WriteCancelled()
         # -unsetFid numbered the copy 1, 2, … in the order of the iteration
@@ -199,14 +177,50 @@ def copy_with_new_columns(
         raise
 
 
+def _gdal_progress(progress, cancelled, low, high):
+    """A GDAL progress callback reporting ``low``…``high`` of ``progress`` and stopping when ``cancelled()``."""
+    def callback(fraction, message, data):
+        progress(low + (high - low) * fraction)
+        return 0 if cancelled() else 1
+
+    return callback
+
+
+def _translate(source_path, source_layer, source_layer_index, where, open_options, target, layer_name,
+               extra_options, drop_fields, callback, cancelled):
+    """GDAL's VectorTranslate of one source layer (filtered by ``where``, without ``drop_fields``) into a new
+    GeoPackage ``target`` whose features are numbered 1, 2, … in the order of the iteration (``-unsetFid``)."""
+    from osgeo import gdal
+
+    source = gdal.OpenEx(source_path, gdal.OF_VECTOR | gdal.OF_READONLY, open_options=list(open_options or []))
+    if source is None:
+        raise OSError(f"GDAL could not open {source_path}")
+    layer = source.GetLayerByName(source_layer) if source_layer else source.GetLayer(source_layer_index)
+    options = ["-unsetFid", "-nln", layer_name, "-lco", "FID=fid"] + list(extra_options)
+    if drop_fields:
+        definition = layer.GetLayerDefn()
+        names = [definition.GetFieldDefn(i).GetName() for i in range(definition.GetFieldCount())]
+        lowered = {d.lower() for d in drop_fields}
+        options += ["-select", ",".join(n for n in names if n.lower() not in lowered)]
+    if where:
+        options += ["-where", where]
+    translated = gdal.VectorTranslate(
+        target, source,
+        options=gdal.VectorTranslateOptions(options=options, format="GPKG", layers=[layer.GetName()], callback=callback),
+    )
+    if translated is None:
+        raise WriteCancelled() if cancelled() else OSError(f"GDAL could not copy {source_path}")
+
+
 class PointTableWriter:
     """Write a table without geometry as points, in three steps the caller drives (geocoding):
 
     1. :meth:`copy` — GDAL copies the table (as ``ogr2ogr`` would) to a hidden staging GeoPackage beside the
        target; the caller may then read columns back from :attr:`staging` quickly;
-    2. :meth:`set_points` — the output layer is created with the table's fields, the new fields and a point
-       column, and SQLite fills it in one ``INSERT … SELECT`` joining the staged rows with each row's point
-       (NaN: none) and new values; the spatial index is built from the coordinates;
+    2. :meth:`begin`, :meth:`add` (batch by batch), :meth:`end` — the output layer is created with the table's
+       fields, the new fields and a point column; each row's point (NaN: none) and new values are collected,
+       and SQLite fills the layer in one ``INSERT … SELECT`` joining them with the staged rows; the spatial
+       index is built from the coordinates;
     3. :meth:`publish` — the finished file is renamed onto the target (or converted to its format first).
 
     Any exception (or :meth:`discard`) removes what was written: the output is whole or absent. (Filling a
@@ -220,7 +234,6 @@ class PointTableWriter:
         self.target = target
         self.epsg = int(epsg)
         self.layer_name = layer_name or output_layer_name(target)
-        os.makedirs(os.path.dirname(os.path.abspath(target)) or ".", exist_ok=True)
         self.staging = temporary_sibling(target, ".gpkg")
         self.partial = temporary_sibling(target, ".gpkg")
         self.progress = progress or (lambda fraction: None)
@@ -228,32 +241,13 @@ class PointTableWriter:
         self.total = 0
 
     def _callback(self, low, high):
-        def callback(fraction, message, data):
-            self.progress(low + (high - low) * fraction)
-            return 0 if self.cancelled() else 1
-
-        return callback
+        return _gdal_progress(self.progress, self.cancelled, low, high)
 
     def copy(self, source_path, source_layer, source_layer_index, where, open_options):
         """Copy the source rows to :attr:`staging` (layer :attr:`layer_name`, ids 1…n); returns their number."""
-        from osgeo import gdal
-
         try:
-            source = gdal.OpenEx(source_path, gdal.OF_VECTOR | gdal.OF_READONLY, open_options=list(open_options or []))
-            if source is None:
-                raise OSError(f"GDAL could not open {source_path}")
-            layer = source.GetLayerByName(source_layer) if source_layer else source.GetLayer(source_layer_index)
-            options = ["-unsetFid", "-nln", self.layer_name, "-lco", "FID=fid", "-nlt", "NONE"]
-            if where:
-                options += ["-where", where]
-            translated = gdal.VectorTranslate(
-                self.staging, source,
-                options=gdal.VectorTranslateOptions(options=options, format="GPKG", layers=[layer.GetName()],
-                                                    callback=self._callback(0.0, 0.5)),
-            )
-            if translated is None:
-                raise WriteCancelled() if self.cancelled() else OSError(f"GDAL could not copy {source_path}")
-            translated = None
+            _translate(source_path, source_layer, source_layer_index, where, open_options, self.staging,
+                       self.layer_name, ["-nlt", "NONE"], [], self._callback(0.0, 0.5), self.cancelled)
             with sqlite3.connect(f"file:{self.staging}?mode=ro", uri=True) as connection:
                 (self.total,) = connection.execute(f"SELECT count(*) FROM {_quote(self.layer_name)}").fetchone()
             return self.total
@@ -266,24 +260,10 @@ class PointTableWriter:
             self.discard()
             raise
 
-    def set_points(self, xy: np.ndarray, columns: list[NewColumn]):
-        """Row ``k`` of the staged copy becomes a feature at ``xy[k]`` with value ``k`` of each new column."""
-        xy = np.asarray(xy, dtype=float)
-        if len(xy) != self.total:
-            self.discard()
-            raise ValueError(f"{len(xy)} points for {self.total} rows")
-        self.begin(columns)
-        chunk = 250_000
-        for start in range(0, self.total, chunk):
-            stop = min(start + chunk, self.total)
-            self.add(start, xy[start:stop], [np.asarray(c.values, dtype=object)[start:stop] for c in columns])
-        self.end()
-
     def begin(self, columns: list[NewColumn]):
         """Start filling: the output layer is created; rows come with :meth:`add` (values of ``columns`` are
         not used here, only their names and kinds), in any number of chunks, then :meth:`end`."""
         try:
-            self.columns = columns
             names = self._create_layer(columns)
             self.progress(0.55)
             self._filler = _PointFiller(self.partial, self.staging, self.layer_name, names, columns, self.total)

@@ -245,10 +245,11 @@ class BulkColumns:
     xy: np.ndarray | None
     columns: dict
     total: int
+    #: the same points in the layer's own CRS (``xy`` itself when nothing was reprojected)
+    source_xy: np.ndarray | None = None
 
 
-def read_columns(ref: OgrLayerRef, fields, with_points: bool, target_crs=None, transform_context=None,
-                 cancelled=None) -> BulkColumns | None:
+def read_columns(ref: OgrLayerRef, fields, with_points: bool, target_crs=None, cancelled=None) -> BulkColumns | None:
     """Read ``fields`` (and points, when ``with_points``) of ``ref`` in bulk; None when GDAL cannot.
 
     Points come in ``target_crs`` (reprojected in bulk from the layer's CRS when they differ). Only single
@@ -309,12 +310,12 @@ def read_columns(ref: OgrLayerRef, fields, with_points: bool, target_crs=None, t
         columns.update(fixed)
     if fid_column in fields and fid_column not in columns:
         columns[fid_column] = fid_array.astype(object)
-    xy = None
+    xy = source_xy = None
     if with_points:
-        xy = np.column_stack([np.concatenate(xs), np.concatenate(ys)]) if xs else np.empty((0, 2))
+        xy = source_xy = np.column_stack([np.concatenate(xs), np.concatenate(ys)]) if xs else np.empty((0, 2))
         xy[np.isnan(xy).any(axis=1)] = np.nan
         if target_crs is not None and target_crs.isValid() and ref.crs.isValid() and target_crs != ref.crs:
-            xy = _reproject(xy, ref.crs, target_crs)
+            xy = _reproject(source_xy, ref.crs, target_crs)
             if xy is None:
                 return None
     positions = np.arange(total, dtype=np.int64)
@@ -327,8 +328,9 @@ def read_columns(ref: OgrLayerRef, fields, with_points: bool, target_crs=None, t
         positions = positions[keep]
         fid_array = fid_array[keep]
         xy = xy[keep] if xy is not None else None
+        source_xy = source_xy[keep] if source_xy is not None else None
         columns = {k: v[keep] for k, v in columns.items()}
-    return BulkColumns(fids=fid_array, positions=positions, xy=xy, columns=columns, total=total)
+    return BulkColumns(fids=fid_array, positions=positions, xy=xy, columns=columns, total=total, source_xy=source_xy)
 
 
 def iter_text_column(path: str, layer_name: str, field_name: str, cancelled=None):
@@ -410,8 +412,6 @@ def _python_column(values, cache: dict):
                     cache[raw] = text
             decoded[i] = text
         out = decoded[codes]
-    elif kind == "O":
-        out = np.array([_python_value(v) for v in data], dtype=object)
     elif kind == "M":
         unit = np.datetime_data(data.dtype)[0]
         as_date = unit == "D"

@@ -25,7 +25,6 @@ from qgis.core import (
     QgsProcessingParameterRasterLayer,
 )
 
-from ...core.errors import CreativeClustersError
 from ...core.kernel_density import (
     DEFAULT_MIN_REFERENCE,
     GAUSSIAN,
@@ -207,6 +206,56 @@ class Density(CreativeClustersAlgorithm):
         source = self.parameterAsSource(parameters, self.INPUT, context)
         if source is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, self.INPUT))
+        out_path, relative_path, reference_source = self._outputs(parameters, context, feedback)
+        grid, crs = self._analysis_grid(template, source, feedback)
+        if stacks == STACK_EXCLUDE and source.fields().lookupField(STACK_FIELD) < 0:
+            raise QgsProcessingException(
+                "Excluding stacked addresses needs the 'cc_stack' field: run 'Flag stacked addresses' first."
+            )
+        fields = ([weight_field] if weight_field else []) + ([STACK_FIELD] if stacks == STACK_EXCLUDE else [])
+        feedback.pushInfo("Reading the firm points…")
+        xy, attributes = self.read_points(parameters, self.INPUT, context, source, crs, feedback, fields, (0, 30))
+        if len(xy) == 0:
+            raise QgsProcessingException("The input layer has no points (with a geometry): there is nothing to map.")
+        weights = self._weights(xy, attributes, weight_field, stacks, feedback, "firms")
+        if not (weights > 0).any():
+            raise QgsProcessingException("No point is left with a positive weight: there is nothing to map.")
+
+        extent = None
+        if grid is None and parameters.get(self.EXTENT):
+            rect = self.parameterAsExtent(parameters, self.EXTENT, context, crs)
+            if not rect.isNull() and not rect.isEmpty():
+                extent = (rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum())
+        result = kernel_density(
+            xy, weights, bandwidth=bandwidth, pixel_size=pixel_size, kernel=kernel, units=units, grid=grid,
+            extent=extent, callback=self.progress_callback(feedback, 30, 60),
+        )
+        kernel_label = self._log_density(feedback, result, kernel)
+        crs_wkt = crs.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL) if crs.isValid() else None
+        self.check_cancel(feedback)
+        write_geotiff(
+            out_path, result.values, result.grid.transform, crs_wkt, nodata=DEFAULT_NODATA,
+            description=f"Kernel density ({kernel_label}), firms {result.unit_label}",
+            tags={"bandwidth_m": f"{result.bandwidth:.3f}", "kernel": KERNEL_NAMES[kernel], "units": VALUES_NAMES[units],
+                  "n_points": result.n_points, "total_weight": f"{result.total_weight:.6f}"},
+        )
+        feedback.setProgress(75)
+        self.style_output_on_load(context, out_path, "density")
+        outputs = {
+            self.OUTPUT: out_path,
+            self.BANDWIDTH_USED: result.bandwidth,
+            self.N_POINTS: result.n_points,
+            self.TOTAL: result.total_weight,
+        }
+        if reference_source is not None:
+            self._relative_density(parameters, context, feedback, reference_source, crs, crs_wkt, result, kernel,
+                                   kernel_label, units, weight_field, stacks, min_reference, relative_path)
+            outputs[self.OUTPUT_RELATIVE] = relative_path
+        feedback.setProgress(100)
+        return outputs
+
+    def _outputs(self, parameters, context, feedback):
+        """``(density path, relative density path or "", reference source or None)``, checked."""
         reference_source = self.parameterAsSource(parameters, self.REFERENCE, context)
         out_path = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
         self._check_tif(out_path, "The density raster")
@@ -218,55 +267,34 @@ class Density(CreativeClustersAlgorithm):
         if reference_source is not None and not relative_path:
             feedback.pushWarning("All firms (REFERENCE) were given but no relative density output (OUTPUT_RELATIVE) was asked for.")
             reference_source = None
+        return out_path, relative_path, reference_source
 
-        # --- CRS and grid
-        grid = None
-        if template is not None:
-            grid = self._template_grid(template)
-            crs = template.crs() if template.crs().isValid() else source.sourceCrs()
-            if not template.crs().isValid():
-                feedback.pushWarning(
-                    f"The template raster has no CRS: its grid is taken to be in the input's CRS "
-                    f"({source.sourceCrs().authid() or 'unknown'}). Set the raster's CRS if the surface lands in the "
-                    "wrong place."
-                )
-            feedback.pushInfo(
-                f"Template grid: {grid.height:,} × {grid.width:,} cells of {grid.cell_width:g} m, "
-                f"{crs.authid() or crs.description()} (EXTENT and PIXEL_SIZE are not used)."
+    def _analysis_grid(self, template, source, feedback):
+        """``(grid or None, CRS)``: the template raster's grid and CRS, or none (the core makes one) and the
+        analysis CRS of the input."""
+        if template is None:
+            return None, self.analysis_crs_for(source, feedback)
+        grid = self._template_grid(template)
+        crs = template.crs() if template.crs().isValid() else source.sourceCrs()
+        if not template.crs().isValid():
+            feedback.pushWarning(
+                f"The template raster has no CRS: its grid is taken to be in the input's CRS "
+                f"({source.sourceCrs().authid() or 'unknown'}). Set the raster's CRS if the surface lands in the "
+                "wrong place."
             )
-            if source.sourceCrs().isValid() and source.sourceCrs().isGeographic():
-                feedback.pushWarning(
-                    f"The input is in a geographic CRS ({source.sourceCrs().authid()}): it is projected to the template's CRS."
-                )
-        else:
-            crs = self.analysis_crs_for(source, feedback)
-        stack_fields = [STACK_FIELD] if stacks == STACK_EXCLUDE and source.fields().lookupField(STACK_FIELD) >= 0 else []
-        if stacks == STACK_EXCLUDE and not stack_fields:
-            raise QgsProcessingException(
-                "Excluding stacked addresses needs the 'cc_stack' field: run 'Flag stacked addresses' first."
+        feedback.pushInfo(
+            f"Template grid: {grid.height:,} × {grid.width:,} cells of {grid.cell_width:g} m, "
+            f"{crs.authid() or crs.description()} (EXTENT and PIXEL_SIZE are not used)."
+        )
+        if source.sourceCrs().isValid() and source.sourceCrs().isGeographic():
+            feedback.pushWarning(
+                f"The input is in a geographic CRS ({source.sourceCrs().authid()}): it is projected to the template's CRS."
             )
-        fields = ([weight_field] if weight_field else []) + stack_fields
-        feedback.pushInfo("Reading the firm points…")
-        xy, attributes = self.read_points(parameters, self.INPUT, context, source, crs, feedback, fields, (0, 30))
-        if len(xy) == 0:
-            raise QgsProcessingException("The input layer has no points (with a geometry): there is nothing to map.")
-        weights = self._weights(xy, attributes, weight_field, stacks, feedback, "firms")
-        if not (weights > 0).any():
-            raise QgsProcessingException("No point is left with a positive weight: there is nothing to map.")
+        return grid, crs
 
-        extent = None
-        if grid is None:
-            if parameters.get(self.EXTENT):
-                rect = self.parameterAsExtent(parameters, self.EXTENT, context, crs)
-                if not rect.isNull() and not rect.isEmpty():
-                    extent = (rect.xMinimum(), rect.yMinimum(), rect.xMaximum(), rect.yMaximum())
-        try:
-            result = kernel_density(
-                xy, weights, bandwidth=bandwidth, pixel_size=pixel_size, kernel=kernel, units=units, grid=grid,
-                extent=extent, callback=self.progress_callback(feedback, 30, 60),
-            )
-        except CreativeClustersError as error:
-            raise QgsProcessingException(str(error)) from error
+    @staticmethod
+    def _log_density(feedback, result, kernel) -> str:
+        """Log the surface (and an automatic bandwidth); returns the kernel's label for descriptions."""
         for message in result.warnings:
             feedback.pushWarning(message)
         if result.bandwidth_details:
@@ -283,70 +311,51 @@ class Density(CreativeClustersAlgorithm):
             f"{grid.height:,} × {grid.width:,} cells of {grid.cell_width:g} m; the surface integrates to "
             f"{result.integral:,.2f}; maximum {float(result.values.max()):,.3f} {result.unit_label}."
         )
-        crs_wkt = crs.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL) if crs.isValid() else None
-        self.check_cancel(feedback)
-        description = f"Kernel density ({kernel_label}), firms {result.unit_label}"
-        write_geotiff(
-            out_path, result.values, grid.transform, crs_wkt, nodata=DEFAULT_NODATA, description=description,
-            tags={"bandwidth_m": f"{result.bandwidth:.3f}", "kernel": KERNEL_NAMES[kernel], "units": VALUES_NAMES[units],
-                  "n_points": result.n_points, "total_weight": f"{result.total_weight:.6f}"},
-        )
-        feedback.setProgress(75)
-        self.style_output_on_load(context, out_path, "density")
-        outputs = {
-            self.OUTPUT: out_path,
-            self.BANDWIDTH_USED: result.bandwidth,
-            self.N_POINTS: result.n_points,
-            self.TOTAL: result.total_weight,
-        }
+        return kernel_label
 
-        if reference_source is not None:
-            ref_fields = []
-            if weight_field:
-                if reference_source.fields().lookupField(weight_field) >= 0:
-                    ref_fields.append(weight_field)
-                else:
-                    feedback.pushWarning(f"All firms (REFERENCE) have no '{weight_field}' field: each counts as 1.")
-            ref_stacks = stacks
-            if stacks == STACK_EXCLUDE:
-                if reference_source.fields().lookupField(STACK_FIELD) >= 0:
-                    ref_fields.append(STACK_FIELD)
-                else:
-                    feedback.pushWarning("All firms (REFERENCE) have no 'cc_stack' field: none of them is excluded.")
-                    ref_stacks = 0
-            feedback.pushInfo("Reading all firms (REFERENCE)…")
-            ref_xy, ref_attributes = self.read_points(
-                parameters, self.REFERENCE, context, reference_source, crs, feedback, ref_fields, (75, 85)
-            )
-            if len(ref_xy) == 0:
-                raise QgsProcessingException("The layer of all firms (REFERENCE) has no points.")
-            ref_weights = self._weights(
-                ref_xy, ref_attributes, weight_field if weight_field in ref_fields else None, ref_stacks, feedback, "reference firms"
-            )
-            try:
-                reference = kernel_density(
-                    ref_xy, ref_weights, bandwidth=result.bandwidth, kernel=kernel, units=units, grid=grid,
-                    callback=self.progress_callback(feedback, 85, 92),
-                )
-                ratio, masked = relative_density(result, reference, min_reference)
-            except CreativeClustersError as error:
-                raise QgsProcessingException(str(error)) from error
-            finite = ratio[np.isfinite(ratio)]
-            feedback.pushInfo(
-                f"Relative density: masked (nodata) on {100 * masked:.1f} % of the cells, where all firms amount to less "
-                f"than {min_reference:g} firm kernel peaks"
-                + (f"; elsewhere from {finite.min():.3f} to {finite.max():.3f}, median {np.median(finite):.3f}." if finite.size else
-                   "; no cell is left: lower MIN_REFERENCE or use a larger bandwidth.")
-            )
-            write_geotiff(
-                relative_path, ratio, grid.transform, crs_wkt, nodata=DEFAULT_NODATA,
-                description=f"Relative density (input / all firms, {kernel_label})",
-                tags={"bandwidth_m": f"{result.bandwidth:.3f}", "min_reference": f"{min_reference:g}"},
-            )
-            self.style_output_on_load(context, relative_path, "density")
-            outputs[self.OUTPUT_RELATIVE] = relative_path
-        feedback.setProgress(100)
-        return outputs
+    def _relative_density(self, parameters, context, feedback, reference_source, crs, crs_wkt, result, kernel,
+                          kernel_label, units, weight_field, stacks, min_reference, relative_path):
+        """The input's density over that of all firms (REFERENCE) on the same grid, written to ``relative_path``."""
+        ref_fields = []
+        if weight_field:
+            if reference_source.fields().lookupField(weight_field) >= 0:
+                ref_fields.append(weight_field)
+            else:
+                feedback.pushWarning(f"All firms (REFERENCE) have no '{weight_field}' field: each counts as 1.")
+        ref_stacks = stacks
+        if stacks == STACK_EXCLUDE:
+            if reference_source.fields().lookupField(STACK_FIELD) >= 0:
+                ref_fields.append(STACK_FIELD)
+            else:
+                feedback.pushWarning("All firms (REFERENCE) have no 'cc_stack' field: none of them is excluded.")
+                ref_stacks = 0
+        feedback.pushInfo("Reading all firms (REFERENCE)…")
+        ref_xy, ref_attributes = self.read_points(
+            parameters, self.REFERENCE, context, reference_source, crs, feedback, ref_fields, (75, 85)
+        )
+        if len(ref_xy) == 0:
+            raise QgsProcessingException("The layer of all firms (REFERENCE) has no points.")
+        ref_weights = self._weights(
+            ref_xy, ref_attributes, weight_field if weight_field in ref_fields else None, ref_stacks, feedback, "reference firms"
+        )
+        reference = kernel_density(
+            ref_xy, ref_weights, bandwidth=result.bandwidth, kernel=kernel, units=units, grid=result.grid,
+            callback=self.progress_callback(feedback, 85, 92),
+        )
+        ratio, masked = relative_density(result, reference, min_reference)
+        finite = ratio[np.isfinite(ratio)]
+        feedback.pushInfo(
+            f"Relative density: masked (nodata) on {100 * masked:.1f} % of the cells, where all firms amount to less "
+            f"than {min_reference:g} firm kernel peaks"
+            + (f"; elsewhere from {finite.min():.3f} to {finite.max():.3f}, median {np.median(finite):.3f}." if finite.size else
+               "; no cell is left: lower MIN_REFERENCE or use a larger bandwidth.")
+        )
+        write_geotiff(
+            relative_path, ratio, result.grid.transform, crs_wkt, nodata=DEFAULT_NODATA,
+            description=f"Relative density (input / all firms, {kernel_label})",
+            tags={"bandwidth_m": f"{result.bandwidth:.3f}", "min_reference": f"{min_reference:g}"},
+        )
+        self.style_output_on_load(context, relative_path, "density")
 
 
 ALGORITHM = Density

@@ -22,8 +22,8 @@ from qgis.core import (
 )
 
 from ...core.postcodes import STATUS_MATCHED, GeocodingTally, PostcodeLookup, geocode_postcodes, needed_areas
-from ..base_algorithm import Cancelled, CreativeClustersAlgorithm, _field_kind, _to_python, _to_qgis, field
-from ..bulk_writer import NewColumn, PointTableWriter, WriteCancelled, bulk_format, copy_with_new_columns
+from ..base_algorithm import CreativeClustersAlgorithm, _field_kind, _to_python, _to_qgis, field, writing_errors
+from ..bulk_writer import NewColumn, PointTableWriter, bulk_format, copy_with_new_columns
 from ..columnar_reader import iter_text_column, ogr_layer_ref
 
 #: postcode field names detected automatically, in order of preference (case-insensitive)
@@ -252,49 +252,44 @@ class GeocodePostcodes(CreativeClustersAlgorithm):
         return ref
 
     def _geocode_in_bulk(self, parameters, context, feedback, ref, postcode_field, lookup_path, new_fields):
-        path = self.parameterAsOutputLayer(parameters, self.OUTPUT, context)
+        path = self.output_file(parameters, self.OUTPUT, context)
         writer = PointTableWriter(path, 27700, progress=lambda fraction: feedback.setProgress(20 * fraction),
                                   cancelled=feedback.isCanceled)
         try:
-            total = writer.copy(ref.path, ref.layer_name, ref.layer_index, ref.where, ref.open_options)
-            if total == 0:
-                raise QgsProcessingException("The input has no features: there is nothing to geocode.")
+            with writing_errors(path):
+                total = writer.copy(ref.path, ref.layer_name, ref.layer_index, ref.where, ref.open_options)
+                if total == 0:
+                    raise QgsProcessingException("The input has no features: there is nothing to geocode.")
 
-            def batches():
-                return iter_text_column(writer.staging, writer.layer_name, postcode_field, cancelled=feedback.isCanceled)
+                def batches():
+                    return iter_text_column(writer.staging, writer.layer_name, postcode_field, cancelled=feedback.isCanceled)
 
-            areas = set()
-            if lookup_path:  # only the postcode areas the file holds are read from Code-Point Open
-                for _, postcodes in batches():
-                    areas |= needed_areas(postcodes)
-            self.check_cancel(feedback)
-            lookup = self._lookup(parameters, context, feedback, lookup_path, areas)
-            columns = [NewColumn(f.name(), _field_kind(f), f.length(), None) for f in new_fields]
-            writer.begin(columns)
-            writer.progress = lambda fraction: feedback.setProgress(50 + 45 * fraction)
-            tally = GeocodingTally()
-            unmatched_rows, unmatched_values = [], []
-            for start, postcodes in batches():
-                result = geocode_postcodes(postcodes, lookup)
-                tally.add(result, postcodes)
-                values = [result.normalised, result.matched.astype(object), result.status]
-                writer.add(start, np.column_stack([result.x, result.y]), values)
-                missed = np.flatnonzero(~result.matched)
-                unmatched_rows.append(start + missed)
-                unmatched_values.append([v[missed] for v in values])
-                feedback.setProgress(50 + 35 * min(1.0, (start + len(postcodes)) / total))
-            self.check_cancel(feedback)
-            writer.end()
-            self._report(feedback, tally, lookup)
-            outputs = {self.OUTPUT: writer.publish()}
-        except WriteCancelled:
-            writer.discard()
-            raise Cancelled("Cancelled by the user; no output was written.")
-        except (OSError, RuntimeError) as error:
-            writer.discard()
-            raise QgsProcessingException(f"Could not write {path}: {error}") from error
+                areas = set()
+                if lookup_path:  # only the postcode areas the file holds are read from Code-Point Open
+                    for _, postcodes in batches():
+                        areas |= needed_areas(postcodes)
+                self.check_cancel(feedback)
+                lookup = self._lookup(parameters, context, feedback, lookup_path, areas)
+                columns = [NewColumn(f.name(), _field_kind(f), f.length(), None) for f in new_fields]
+                writer.begin(columns)
+                writer.progress = lambda fraction: feedback.setProgress(50 + 45 * fraction)
+                tally = GeocodingTally()
+                unmatched_rows, unmatched_values = [], []
+                for start, postcodes in batches():
+                    result = geocode_postcodes(postcodes, lookup)
+                    tally.add(result, postcodes)
+                    values = [result.normalised, result.matched.astype(object), result.status]
+                    writer.add(start, np.column_stack([result.x, result.y]), values)
+                    missed = np.flatnonzero(~result.matched)
+                    unmatched_rows.append(start + missed)
+                    unmatched_values.append([v[missed] for v in values])
+                    feedback.setProgress(50 + 35 * min(1.0, (start + len(postcodes)) / total))
+                self.check_cancel(feedback)
+                writer.end()
+                self._report(feedback, tally, lookup)
+                outputs = {self.OUTPUT: writer.publish()}
         except BaseException:
-            writer.discard()
+            writer.discard()  # (nothing is left once published)
             raise
         unmatched = np.concatenate(unmatched_rows) if unmatched_rows else np.empty(0, dtype=np.int64)
         if self.destination_string(parameters, self.OUTPUT_UNMATCHED, context):
@@ -309,15 +304,13 @@ class GeocodePostcodes(CreativeClustersAlgorithm):
         """The rows not placed, as a table (``rows``: positions in the input's order)."""
         destination = self.destination_string(parameters, self.OUTPUT_UNMATCHED, context)
         if bulk_format(destination):
-            path = self.parameterAsOutputLayer(parameters, self.OUTPUT_UNMATCHED, context)
-            try:
+            path = self.output_file(parameters, self.OUTPUT_UNMATCHED, context)
+            with writing_errors(path):
                 copy_with_new_columns(
                     ref.path, ref.layer_name, ref.layer_index, ref.where, ref.open_options, total, rows, rows + 1,
                     [NewColumn(c.name, c.kind, c.width, v) for c, v in zip(columns, values)], [], path,
                     cancelled=feedback.isCanceled,
                 )
-            except WriteCancelled:
-                raise Cancelled("Cancelled by the user; no output was written.")
             return path
         source = self.parameterAsSource(parameters, self.INPUT, context)
         fields = self.output_fields(source.fields(), new_fields)

@@ -211,28 +211,30 @@ class LocalStatisticAlgorithm(CreativeClustersAlgorithm):
         return table, keep, values[kept], weights, options
 
     def inference_options(self, parameters, context):
+        """``(permutations, seed, fdr, significance convention)``."""
         permutations = self.parameterAsInt(parameters, self.PERMUTATIONS, context)
         seed = self.parameterAsInt(parameters, self.SEED, context)
         fdr = self.parameterAsBoolean(parameters, self.FDR, context)
-        self.significance = (
-            self.parameterAsEnum(parameters, self.SIGNIFICANCE, context)
-            if parameters.get(self.SIGNIFICANCE) is not None else SIGNIFICANCE_FOLDED
-        )
-        return permutations, seed, fdr
+        significance = self.parameterAsEnum(parameters, self.SIGNIFICANCE, context)  # the default when absent
+        return permutations, seed, fdr, significance
 
     def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
         self.add_input_parameters("Analysis field")
         self.add_weights_parameters()
         self.add_inference_parameters()
         self.add_advanced_weights_parameters()
+        self.add_statistic_parameters()
         self.addParameter(QgsProcessingParameterFeatureSink(self.OUTPUT, self.tr(self.OUTPUT_DESCRIPTION)))
 
-    def log_run(self, feedback, field_name, n, permutations, seed, fdr):
+    def add_statistic_parameters(self):
+        """Parameters of one statistic only (none by default), before the output."""
+
+    def log_run(self, feedback, field_name, n, permutations, seed, fdr, significance):
         """One log line saying what is computed and how it is tested."""
         feedback.pushInfo(
             f"{self.STATISTIC} on '{field_name}' for {n:,} features"
             + (f", {permutations:,} permutations (seed {seed}); significance: "
-               f"{SIGNIFICANCE_LABELS[self.significance].lower()}" if permutations else ", analytic inference")
+               f"{SIGNIFICANCE_LABELS[significance].lower()}" if permutations else ", analytic inference")
             + (", FDR correction" if fdr else "")
             + "."
         )
@@ -325,29 +327,24 @@ class HotSpots(LocalStatisticAlgorithm):
 
     STAR = "STAR"
 
-    def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
-        self.add_input_parameters("Analysis field")
-        self.add_weights_parameters()
-        self.add_inference_parameters()
-        self.add_advanced_weights_parameters()
+    def add_statistic_parameters(self):
         self.addParameter(
             QgsProcessingParameterBoolean(
                 self.STAR, self.tr("Count each feature in its own neighbourhood (Gi*; off = Getis–Ord's Gi)"),
                 defaultValue=True,
             )
         )
-        self.addParameter(QgsProcessingParameterFeatureSink(self.OUTPUT, self.tr(self.OUTPUT_DESCRIPTION)))
 
     def execute(self, parameters, context, feedback):
-        permutations, seed, fdr = self.inference_options(parameters, context)
-        star = self.parameterAsBoolean(parameters, self.STAR, context) if parameters.get(self.STAR) is not None else True
+        permutations, seed, fdr, significance = self.inference_options(parameters, context)
+        star = self.parameterAsBoolean(parameters, self.STAR, context)
         table, keep, values, weights, options = self.read_input(parameters, context, feedback)
-        self.log_run(feedback, options["field"], len(values), permutations, seed, fdr)
+        self.log_run(feedback, options["field"], len(values), permutations, seed, fdr, significance)
         if not star:
             feedback.pushInfo("Gi (STAR off): each feature is left out of its own sum and of the mean and variance "
                               "it is compared with (Getis & Ord 1992; esda's G_Local(star=False)).")
         result = gi_star(
-            values, weights, permutations=permutations, seed=seed, fdr=fdr, significance=self.significance,
+            values, weights, permutations=permutations, seed=seed, fdr=fdr, significance=significance,
             star=star, callback=self.progress_callback(feedback, 25, 90),
         )
         for message in result.warnings:

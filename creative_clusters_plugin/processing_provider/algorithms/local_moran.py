@@ -51,11 +51,11 @@ class LocalMoran(LocalStatisticAlgorithm):
     )
 
     def execute(self, parameters, context, feedback):
-        permutations, seed, fdr = self.inference_options(parameters, context)
+        permutations, seed, fdr, significance = self.inference_options(parameters, context)
         table, keep, values, weights, options = self.read_input(parameters, context, feedback)
-        self.log_run(feedback, options["field"], len(values), permutations, seed, fdr)
+        self.log_run(feedback, options["field"], len(values), permutations, seed, fdr, significance)
         result = local_moran(
-            values, weights, permutations=permutations, seed=seed, fdr=fdr, significance=self.significance,
+            values, weights, permutations=permutations, seed=seed, fdr=fdr, significance=significance,
             callback=self.progress_callback(feedback, 25, 90),
         )
         order = options["order"]

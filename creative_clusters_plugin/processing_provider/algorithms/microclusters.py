@@ -24,15 +24,6 @@ from ..base_algorithm import CreativeClustersAlgorithm, field
 _SUBSECTOR_LIST = ", ".join(f"{name} ({code})" for code, name in zip(SUBSECTOR_CODES, SUBSECTOR_NAMES))
 
 
-def _plain_date(value):
-    """QDate/QDateTime → Python date; anything else unchanged."""
-    if hasattr(value, "toPyDate"):
-        return value.toPyDate() if value.isValid() else None
-    if hasattr(value, "toPyDateTime"):
-        return value.toPyDateTime() if value.isValid() else None
-    return value
-
-
 class Microclusters(CreativeClustersAlgorithm):
     ALGORITHM_ID = "microclusters"
     DISPLAY_NAME = "Creative microclusters (DBSCAN / HDBSCAN)"
@@ -159,7 +150,8 @@ class Microclusters(CreativeClustersAlgorithm):
         clustered &= keep
         if not clustered.any():
             raise QgsProcessingException(f"No {what} in the input (after the stacked-address choice): nothing to cluster.")
-        dates = [_plain_date(v) for v in frame["IncorporationDate"]] if "IncorporationDate" in frame else None
+        # Python dates or texts already (the base class converts QGIS's dates while reading)
+        dates = frame["IncorporationDate"].to_numpy(dtype=object) if "IncorporationDate" in frame else None
         if dates is None:
             feedback.pushWarning(
                 "The firms have no IncorporationDate field: median_inc_year and n_recent are left empty (NULL), "
@@ -169,7 +161,7 @@ class Microclusters(CreativeClustersAlgorithm):
         result = microclusters(
             table.xy[idx], creative[idx], codes[idx], clustered[idx], eps, min_firms, method=method,
             weights=weights[idx] if stacks == STACK_DOWNWEIGHT else None,
-            incorporation_dates=None if dates is None else [dates[i] for i in idx],
+            incorporation_dates=None if dates is None else dates[idx],
             callback=self.progress_callback(feedback, 20, 80),
         )
         for warning in result.warnings:
