@@ -19,10 +19,10 @@ each of which is written to :attr:`OptimizedHotSpotResult.decisions` so an offic
 
    * the **first peak** of the z-score profile (a band whose z is above that of the band before and not
      below that of the band after) with z > 1.65 (90 % confidence);
-   * else the band with the **highest z-score**, when it is above 1.65 (the profile still rises at the last
-     band, or its significant maximum is not a peak);
-   * else **k nearest neighbours** with k = 5 % of the number of features, clamped to 3…30: no band shows
-     significant clustering, so the neighbourhood is defined by count, not distance.
+   * else — no significant peak, the profile rises to the last band or never reaches significance — a **fixed
+     band at the average distance to the K nearest neighbours**, K = 5 % of the number of features clamped to
+     3…30, capped at one **standard distance** of the features (ArcGIS's fallback: the neighbourhood is defined
+     by how far, on average, each feature must look to find K neighbours).
 
 4. **Gi*** (:func:`.getis_ord.gi_star`) with the chosen weights over *all* features (outliers included) and
    the Benjamini–Hochberg false discovery rate correction always on. Features with no neighbour within the
@@ -42,7 +42,7 @@ from .aggregation import locational_outliers
 from .errors import CreativeClustersError, check_callback
 from .getis_ord import GiStarResult, gi_star
 from .global_moran import moran_from_pairs
-from .weights import SpatialWeights, distance_band_weights, knn_weights
+from .weights import SpatialWeights, distance_band_weights
 
 MIN_FEATURES = 30
 N_BANDS = 10
@@ -50,6 +50,7 @@ Z_CRITICAL = 1.65
 KNN_SHARE = 0.05
 KNN_MIN, KNN_MAX = 3, 30
 FEW_NEIGHBOURS = 8
+FALLBACK = "average distance to k neighbours"
 #: Largest number of (ordered) neighbour links the scale search may hold.
 MAX_SCALE_LINKS = 60_000_000
 
@@ -71,9 +72,9 @@ class ScaleProfile:
 
 @dataclass
 class ScaleChoice:
-    """The chosen neighbourhood: a distance band (``band``) or ``k`` nearest neighbours."""
+    """The chosen neighbourhood: always a fixed distance band (``band``); ``k`` is the K of the fallback."""
 
-    method: str  # "first peak", "highest z-score", "k nearest neighbours"
+    method: str  # "first peak", "average distance to k neighbours", "standard distance"
     band: float | None
     k: int | None
     profile: ScaleProfile | None
@@ -138,15 +139,46 @@ def check_features(values, what: str) -> np.ndarray:
 
 
 def select_band(profile: ScaleProfile) -> tuple[str, int | None]:
-    """``(method, band index)`` from a z-score profile: first significant peak, else highest significant z,
-    else ``("k nearest neighbours", None)``."""
+    """``(method, band index)`` from a z-score profile: the first peak with z > 1.65, else
+    ``("average distance to k neighbours", None)``."""
     z = profile.z
     significant_peaks = [int(i) for i in profile.peaks() if z[i] > Z_CRITICAL]
     if significant_peaks:
         return "first peak", significant_peaks[0]
-    if np.isfinite(z).any() and np.nanmax(z) > Z_CRITICAL:
-        return "highest z-score", int(np.nanargmax(z))
-    return "k nearest neighbours", None
+    return FALLBACK, None
+
+
+def standard_distance(xy) -> float:
+    """Standard distance of points: sqrt of the mean squared distance to their mean centre."""
+    xy = np.asarray(xy, dtype=np.float64)
+    return float(np.sqrt(((xy - xy.mean(axis=0)) ** 2).sum(axis=1).mean()))
+
+
+def average_knn_distance(xy, k: int) -> float:
+    """Average over the features of the distance to their k-th nearest neighbour (coincident ones count)."""
+    from scipy.spatial import cKDTree
+
+    xy = np.asarray(xy, dtype=np.float64)
+    d, _ = cKDTree(xy).query(xy, k=k + 1)
+    return float(d[:, k].mean())
+
+
+def fallback_band(xy) -> tuple[str, float, int, str]:
+    """ArcGIS's fallback scale: the average distance to the K nearest neighbours (K = 5 % of n in 3…30),
+    capped at one standard distance. Returns ``(method, band, k, decision)``."""
+    n = len(xy)
+    k = knn_fallback_k(n)
+    band = average_knn_distance(xy, k)
+    sd = standard_distance(xy)
+    if band > sd:
+        return "standard distance", sd, k, (
+            f"The average distance to the {k} nearest neighbours ({band:,.0f} m) exceeds one standard distance of "
+            f"the features, so the band is one standard distance: {sd:,.0f} m."
+        )
+    return FALLBACK, band, k, (
+        f"Distance band {band:,.0f} m: the average distance at which each feature finds its {k} nearest neighbours "
+        f"(K = 5 % of {n:,} features, between {KNN_MIN} and {KNN_MAX})."
+    )
 
 
 def choose_scale(xy, values, n_bands: int = N_BANDS, callback=None, progress=(0.0, 1.0)) -> ScaleChoice:
@@ -177,11 +209,9 @@ def choose_scale(xy, values, n_bands: int = N_BANDS, callback=None, progress=(0.
     core_loc = distinct[~out_loc]
     inlier = ~outliers
     if inlier.sum() < MIN_FEATURES or len(core_loc) < 3:
-        k = knn_fallback_k(n)
-        decisions.append(
-            f"Too few features outside the locational outliers to estimate a scale; using k = {k} nearest neighbours."
-        )
-        return ScaleChoice("k nearest neighbours", None, k, None, outliers, threshold, None, None, decisions)
+        method, band, k, decision = fallback_band(xy)
+        decisions.append("Too few features outside the locational outliers to estimate a scale. " + decision)
+        return ScaleChoice(method, band, k, None, outliers, threshold, None, None, decisions)
     nn = _nn(core_loc)
     start = float(nn.max())
     step = float(nn.mean())
@@ -220,19 +250,19 @@ def choose_scale(xy, values, n_bands: int = N_BANDS, callback=None, progress=(0.
             f"{Z_CRITICAL} (z = {z[i]:.2f})."
         )
         return ScaleChoice(method, float(distances[i]), None, profile, outliers, threshold, start, step, decisions)
-    if method == "highest z-score":
-        decisions.append(
-            f"Distance band {distances[i]:,.0f} m chosen: no peak with z > {Z_CRITICAL}, so the band with the highest "
-            f"significant z-score (z = {z[i]:.2f})."
-        )
-        return ScaleChoice(method, float(distances[i]), None, profile, outliers, threshold, start, step, decisions)
-    k = knn_fallback_k(n)
     best = f"{np.nanmax(z):.2f}" if np.isfinite(z).any() else "undefined"
+    method, band, k, decision = fallback_band(xy)
     decisions.append(
-        f"No distance band shows significant spatial autocorrelation (highest z = {best} ≤ {Z_CRITICAL}): falling "
-        f"back to k nearest neighbours with k = {k} (5 % of {n:,} features, between {KNN_MIN} and {KNN_MAX})."
+        f"No distance band gives a peak of spatial autocorrelation with z > {Z_CRITICAL} (highest z = {best}). "
+        + decision
     )
-    return ScaleChoice("k nearest neighbours", None, k, profile, outliers, threshold, start, step, decisions)
+    if np.isfinite(z[0]) and z[0] > Z_CRITICAL and np.nanargmax(z) == 0:
+        decisions.append(
+            f"Clustering is strongest at the first band ({distances[0]:,.0f} m) and weakens after it: the pattern is "
+            f"finer than the bands tested. For more local hot spots, run Hot Spot Analysis (Getis-Ord Gi*) with a "
+            f"fixed distance band of {distances[0]:,.0f} m."
+        )
+    return ScaleChoice(method, band, k, profile, outliers, threshold, start, step, decisions)
 
 
 def _pairs_within(xy: np.ndarray, distance: float):
@@ -282,11 +312,8 @@ def optimized_hot_spots(xy, values, what: str = "features", callback=None) -> Op
     check_callback(callback, 0.0)
     scale = choose_scale(arr, x, callback=callback, progress=(0.0, 0.8))
     decisions = list(scale.decisions)
-    if scale.band is not None:
-        weights = distance_band_weights(arr, scale.band * (1 + 1e-9))
-        weights.threshold = scale.band
-    else:
-        weights = knn_weights(arr, scale.k)
+    weights = distance_band_weights(arr, scale.band * (1 + 1e-9))
+    weights.threshold = scale.band
     check_callback(callback, 0.85)
     gi = gi_star(x, weights, permutations=0, fdr=True)
     cards = weights.cardinalities
@@ -315,6 +342,7 @@ def optimized_hot_spots(xy, values, what: str = "features", callback=None) -> Op
 
 
 __all__ = [
+    "FALLBACK",
     "MIN_FEATURES",
     "N_BANDS",
     "OptimizedHotSpotResult",
@@ -324,5 +352,8 @@ __all__ = [
     "choose_scale",
     "knn_fallback_k",
     "select_band",
+    "standard_distance",
+    "average_knn_distance",
+    "fallback_band",
     "optimized_hot_spots",
 ]

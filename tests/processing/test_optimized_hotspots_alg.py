@@ -21,8 +21,11 @@ GI_FIELDS = ["GiZScore", "GiPValue", "NNeighbors", "Gi_Bin"]
 
 
 def chosen_band(feedback):
+    """The band the log reports: a first peak ("Distance band … m chosen"), ArcGIS's average distance to K
+    neighbours ("Distance band … m: the average distance"), or one standard distance ("… standard distance: … m")."""
     for message in feedback.infos:
-        m = re.search(r"Distance band ([\d,.]+) m chosen", message)
+        m = re.search(r"Distance band ([\d,.]+) m(?: chosen|: the average)", message) or re.search(
+            r"one standard distance: ([\d,.]+) m", message)
         if m:
             return float(m.group(1).replace(",", ""))
     return None
@@ -61,16 +64,30 @@ def test_demo_incidents_band_in_planted_scale(run_alg, demo_creative, aggregatio
     assert sum(r[0] for r in rows) == truth["n_creative_first_sic"]
     assert min(r[0] for r in rows) >= 1  # no bounding polygons: only cells with incidents
     band = chosen_band(feedback)
-    assert band is not None and min(radii) <= band <= 2 * max(radii), feedback.infos
+    # a first peak lies within the planted scale; ArcGIS's fallback (average distance to K = 30 neighbours) may
+    # reach about a cluster's diameter and a half
+    assert band is not None and min(radii) <= band <= 3 * max(radii), feedback.infos
     log = "\n".join(feedback.infos)
     for needle in ("Cell size", "Locational outliers", "Incremental spatial autocorrelation", "fewer than 8 neighbours",
                    "false discovery rate"):
         assert needle in log
-    # every planted cluster centre lies in or next to a 99 % hot cell
-    hot = [f.geometry().centroid().asPoint() for f in out.getFeatures() if f["Gi_Bin"] == 3]
-    hot_xy = np.array([(p.x(), p.y()) for p in hot])
-    for c in truth["clusters"]:
-        assert np.min(np.hypot(*(hot_xy - np.array(c["centre"])).T)) < c["radius_m"], c["name"]
+    def centres_found(layer):
+        hot = [f.geometry().centroid().asPoint() for f in layer.getFeatures() if f["Gi_Bin"] >= 1]
+        hot_xy = np.array([(p.x(), p.y()) for p in hot])
+        return [c["name"] for c in truth["clusters"]
+                if np.min(np.hypot(*(hot_xy - np.array(c["centre"])).T)) < c["radius_m"]]
+
+    # most planted cluster centres lie in or next to a hot cell (90 % or more after FDR)
+    found = centres_found(out)
+    assert len(found) >= 0.6 * len(truth["clusters"]), found
+    advice = re.search(r"fixed distance band of ([\d,]+) m", log)
+    if len(found) < len(truth["clusters"]):
+        # the fallback band is coarse: the log's advice (Gi* at the first band) finds every planted centre
+        assert advice, log
+        finer = run_alg("hotspots", {"INPUT": out, "FIELD": "Join_Count", "WEIGHTS": 2, "FDR": True,
+                                     "DISTANCE": float(advice.group(1).replace(",", "")) + 1,
+                                     "OUTPUT": "memory:"})["OUTPUT"]
+        assert len(centres_found(finer)) == len(truth["clusters"])
 
 
 def test_demo_given_polygons_and_bounding(run_alg, demo_creative):
@@ -109,14 +126,17 @@ def test_demo_given_polygons_and_bounding(run_alg, demo_creative):
     assert len(counts) * 1000**2 >= region_area  # the cells cover the whole region
 
 
-def test_noise_falls_back_to_knn(run_alg):
+def test_noise_falls_back_to_average_knn_band(run_alg):
     rng = np.random.default_rng(0)
     xy = rng.uniform(0, 10_000, (400, 2)) + (400_000, 300_000)
     feedback = RecordingFeedback()
     out = run_alg("optimizedhotspots", {"INPUT": points_layer(xy, rng.normal(size=400)), "FIELD": "v",
                                         "OUTPUT": "memory:"}, feedback=feedback)["OUTPUT"]
-    assert any("falling back to k nearest neighbours with k = 20" in m for m in feedback.infos)
-    assert [f["NNeighbors"] for f in out.getFeatures()] == [20] * 400
+    d = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    band = float(np.sort(d, axis=1)[:, 20].mean())  # average distance to the 20th neighbour (K = 5 % of 400)
+    assert any(f"Distance band {band:,.0f} m: the average distance at which each feature finds its 20" in m
+               for m in feedback.infos)
+    assert [f["NNeighbors"] for f in out.getFeatures()] == ((d <= band) & (d > 0)).sum(axis=1).tolist()
     assert out.fields().names() == ["v"] + GI_FIELDS
 
 
