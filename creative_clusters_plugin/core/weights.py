@@ -190,14 +190,21 @@ def _duplicate_warning(xy: np.ndarray) -> list:
     return []
 
 
-def _island_warning(matrix: sparse.csr_matrix) -> list:
+def _island_warning(matrix: sparse.csr_matrix, snap_tolerance: float | None = None) -> list:
     islands = int((np.diff(matrix.indptr) == 0).sum())
-    if islands:
-        return [
-            f"{islands} feature(s) have no neighbour with these weights (islands); their statistics are left "
-            "empty (NULL). Use a larger distance, k nearest neighbours or a snap tolerance to connect them."
-        ]
-    return []
+    if not islands:
+        return []
+    remedy = "Use a larger distance, k nearest neighbours or a snap tolerance to connect them."
+    if snap_tolerance is not None:
+        remedy = (
+            f"With contiguity, polygons count as neighbours when they are within the snap tolerance "
+            f"({snap_tolerance:g} m) of each other: raise SNAP_TOLERANCE, or use a distance band or k nearest "
+            "neighbours to connect them."
+        )
+    return [
+        f"{islands} feature(s) have no neighbour with these weights (islands); their statistics are left "
+        f"empty (NULL). {remedy}"
+    ]
 
 
 def min_connecting_distance(xy) -> float:
@@ -695,7 +702,7 @@ def contiguity_weights(geometries, rook: bool = False, snap_tolerance: float = 0
     empty = int((~rings.has_polygon).sum())
     if empty:
         warnings.append(f"{empty} feature(s) have no polygon geometry and no neighbours.")
-    warnings += _island_warning(matrix)
+    warnings += _island_warning(matrix, snap_tolerance=tol)
     kind = WeightsKind.ROOK if rook else WeightsKind.QUEEN
     return SpatialWeights(matrix, kind, tol if tol > 0 else None, warnings)
 

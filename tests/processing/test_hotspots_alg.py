@@ -8,6 +8,7 @@ from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
     QgsFeature,
+    QgsGeometry,
     QgsProcessingException,
     QgsProject,
     QgsVectorLayer,
@@ -206,3 +207,37 @@ def test_demo_region_planted_clusters_are_significant_hot_spots(run_alg, demo_re
     for layer in (analytic, permuted):
         hot = sum(1 for f in layer.getFeatures() if as_float(f["Gi_Bin"]) is not None and f["Gi_Bin"] >= 2)
         assert hot < 0.35 * layer.featureCount()
+
+
+def test_snap_tolerance_is_metres_on_a_geographic_layer(run_alg):
+    """Squares of 100 m with 0.5 m gaps, stored in WGS 84 degrees: the default SNAP_TOLERANCE (1) is 1 metre of
+    the analysis CRS, so the gaps close (queen neighbours as on an exact lattice: 3 at corners, 5 at edges, 8
+    inside) while a square 50 m away stays an island, and the log names the tolerance. Read as 1 degree, every
+    square would neighbour every other."""
+    cols, rows, size, gap = 6, 5, 100.0, 0.5
+    layer = QgsVectorLayer("Polygon?crs=EPSG:4326&field=v:double", "geographic", "memory")
+    to_wgs84 = QgsCoordinateTransform(QgsCoordinateReferenceSystem("EPSG:27700"),
+                                      QgsCoordinateReferenceSystem("EPSG:4326"), QgsProject.instance())
+    rng = np.random.default_rng(4)
+    features = []
+    squares = [(c * (size + gap), r * (size + gap)) for r in range(rows) for c in range(cols)]
+    squares.append((cols * (size + gap) + 50.0, 0.0))  # 50 m beyond the last column: an island at 1 m
+    for x0, y0 in squares:
+        x0, y0 = 430_000 + x0, 380_000 + y0
+        g = QgsGeometry.fromWkt(f"POLYGON(({x0} {y0},{x0 + size} {y0},{x0 + size} {y0 + size},{x0} {y0 + size},"
+                                f"{x0} {y0}))")
+        g.transform(to_wgs84)
+        f = QgsFeature(layer.fields())
+        f.setAttributes([float(rng.poisson(5))])
+        f.setGeometry(g)
+        features.append(f)
+    layer.dataProvider().addFeatures(features)
+    feedback = RecordingFeedback()
+    out = run_hotspots(run_alg, layer, feedback)
+    neighbours = [r[0] for r in layer_rows(out, "NNeighbors")]
+    expected = [(3 if r in (0, rows - 1) else 5) if c in (0, cols - 1) else (5 if r in (0, rows - 1) else 8)
+                for r in range(rows) for c in range(cols)]
+    assert neighbours == expected + [0]
+    log = "\n".join(feedback.infos + feedback.warnings)
+    assert "Snap tolerance 1 m (SNAP_TOLERANCE, in metres of the analysis CRS EPSG:" in log
+    assert "within the snap tolerance (1 m)" in log

@@ -185,6 +185,12 @@ class LocalStatisticAlgorithm(CreativeClustersAlgorithm):
         order = canonical_order(table.xy[np.flatnonzero(keep)], values[keep])
         kept = np.flatnonzero(keep)[order]
         feedback.pushInfo(f"Building spatial weights: {WEIGHTS_LABELS[kind]} on {len(kept):,} features…")
+        if contiguity:
+            crs = table.analysis_crs
+            feedback.pushInfo(
+                f"Snap tolerance {snap:g} m (SNAP_TOLERANCE, in metres of the analysis CRS "
+                f"{crs.authid() or 'of the layer'}): polygons closer than this count as touching."
+            )
         weights = build_weights(
             kind,
             xy=table.xy[kept],
@@ -196,8 +202,8 @@ class LocalStatisticAlgorithm(CreativeClustersAlgorithm):
             callback=self.progress_callback(feedback, 15, 25),
         )
         for message in weights.warnings:
-            if "no neighbour" in message:
-                continue  # islands are reported by the statistic itself
+            if "no neighbour" in message and not contiguity:
+                continue  # islands are reported by the statistic itself (contiguity: the remedy names the tolerance)
             if message.startswith("k ="):
                 feedback.pushWarning(message)
             else:
