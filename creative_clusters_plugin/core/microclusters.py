@@ -48,6 +48,7 @@ from scipy.spatial import cKDTree
 
 from .dbscan import dbscan, k_distance, suggest_eps, validate_points
 from .errors import CreativeClustersError, check_callback
+from .firm_dates import parse_dates
 from .hdbscan_clustering import hdbscan
 from .subsectors import SUBSECTOR_CODES, SUBSECTORS
 
@@ -77,25 +78,6 @@ class MicroclusterResult:
     warnings: list = field(default_factory=list)
     #: share of the clustered firms whose ``min_firms``-th nearest firm is within ``eps`` (NaN if unknown)
     within_eps_share: float = float("nan")
-
-
-def _parse_dates(values, n):
-    """Dates from ISO ``YYYY-MM-DD`` texts, UK ``DD/MM/YYYY`` texts (the Companies House CSV) or date
-    objects; anything else becomes NaT."""
-    if values is None:
-        return pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
-    # parse each distinct value once: a register holds a million dates but only some thousands distinct ones
-    array = np.empty(n, dtype=object)
-    array[:] = list(values)
-    codes, uniques = pd.factorize(array)
-    raw = pd.Series([v.isoformat() if hasattr(v, "isoformat") else v for v in uniques], dtype=object)
-    text = raw.where(raw.notna(), None).astype(str).str.strip().str[:10]
-    iso = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-    uk = pd.to_datetime(text, format="%d/%m/%Y", errors="coerce")
-    parsed = iso.fillna(uk).to_numpy(dtype="datetime64[ns]")
-    out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
-    out[codes >= 0] = parsed[codes[codes >= 0]]
-    return pd.Series(out)
 
 
 #: clusters with more distinct locations than this get their footprint traced on a grid (see :func:`footprint`);
@@ -332,7 +314,7 @@ def _profiles(xy, creative, codes, clustered, labels, k, eps, w, dates, referenc
     inside[ok] = labels[midx[near[ok]]]
     total_w = w.sum()
     region_share = (w * creative).sum() / total_w if total_w > 0 else np.nan
-    parsed = _parse_dates(dates, n)
+    parsed = parse_dates(dates, n)
     years = parsed.dt.year.to_numpy(dtype=float, na_value=np.nan)
     if reference_date is not None:
         ref = pd.Timestamp(reference_date)
