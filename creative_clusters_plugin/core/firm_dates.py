@@ -18,8 +18,9 @@ def parse_dates(values, n):
     codes, uniques = pd.factorize(array)
     raw = pd.Series([v.isoformat() if hasattr(v, "isoformat") else v for v in uniques], dtype=object)
     text = raw.where(raw.notna(), None).astype(str).str.strip().str[:10]
-    iso = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-    uk = pd.to_datetime(text, format="%d/%m/%Y", errors="coerce")
+    # only full dates: pandas' ISO fast path would otherwise read "2015" (a company number, say) as a year
+    iso = pd.to_datetime(text.where(text.str.fullmatch(r"\d{4}-\d{2}-\d{2}")), format="%Y-%m-%d", errors="coerce")
+    uk = pd.to_datetime(text.where(text.str.fullmatch(r"\d{2}/\d{2}/\d{4}")), format="%d/%m/%Y", errors="coerce")
     parsed = iso.fillna(uk).to_numpy(dtype="datetime64[ns]")
     out = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     out[codes >= 0] = parsed[codes[codes >= 0]]

@@ -16,6 +16,7 @@ ALGORITHM_MODULES = (
     "hotspots",
     "local_moran",
     "optimized_hotspots",
+    "emerging_hotspots",
     "cluster_selection",
     "flag_stacks",
     "microclusters",
