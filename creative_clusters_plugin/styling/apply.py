@@ -5,7 +5,8 @@ styled) and the print layouts, so a layer styled in the dock and one loaded by P
 Works headless: no ``iface``, only ``qgis.core``.
 
 Style names (public): ``gi_bin``, ``cotype``, ``lq``, ``microclusters``, ``corridor_links``, ``corridors``,
-``density``, ``stacks``, ``classified_firms``, ``clusters`` and ``growth``.
+``density``, ``corridor_surface``, ``stacks``, ``classified_firms``, ``clusters``, ``growth`` and
+``emerging_hotspots``.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ STYLES = {
     "corridor_surface": ("Normalised least-cost corridor surface", "raster", None),
     "clusters": ("Areas selected as creative clusters (cc_cluster)", "vector", "cc_cluster"),
     "growth": ("Growth-potential classes (cc_gp_class)", "vector", "cc_gp_class"),
+    "emerging_hotspots": ("Emerging hot spots (PATTERN / CATEGORY)", "vector", "CATEGORY"),
 }
 
 _BUILDERS = {
@@ -45,6 +47,7 @@ _BUILDERS = {
     "classified_firms": renderers.classified_firms_renderer,
     "clusters": renderers.selected_clusters_renderer,
     "growth": renderers.growth_renderer,
+    "emerging_hotspots": renderers.emerging_hotspots_renderer,
 }
 
 #: options each style accepts (passed through ``apply_style(**options)``)
@@ -100,6 +103,8 @@ def matching_styles(layer) -> list[str]:
     if not _is_vector(layer):
         return []
     found = []
+    if find_field(layer, "PATTERN") and find_field(layer, "CATEGORY"):
+        found.append("emerging_hotspots")
     if find_field(layer, "Gi_Bin"):
         found.append("gi_bin")
     if find_field(layer, "COType"):
@@ -127,7 +132,9 @@ def matching_styles(layer) -> list[str]:
 def detect_result_type(layer) -> str | None:
     """The result type of ``layer`` recognised from its fields (or a density raster), None otherwise.
 
-    ``Gi_Bin`` → ``"gi_bin"``; ``COType`` → ``"cotype"``; ``corridor_id`` + ``rank`` → ``"corridors"``;
+    ``PATTERN`` + ``CATEGORY`` (the emerging hot spot output, with ``N_HOT``; ArcGIS Pro's output has the first
+    two) → ``"emerging_hotspots"``; ``Gi_Bin`` → ``"gi_bin"``; ``COType`` → ``"cotype"``; ``corridor_id`` +
+    ``rank`` → ``"corridors"``;
     ``gravity`` + ``cost_dist`` → ``"corridor_links"``; ``dominant_subsector`` / ``cc_cluster_id`` →
     ``"microclusters"``; ``cc_stack`` → ``"stacks"``; ``lq_creative`` / ``lq_*`` → ``"lq"``;
     ``cc_subsector`` + ``cc_creative`` → ``"classified_firms"``; a single-band raster whose name, source or
@@ -145,7 +152,7 @@ def build_renderer(layer, style_name=None, field=None, **options):
         style_name = detect_result_type(layer)
         if style_name is None:
             raise CreativeClustersError(
-                f"Layer '{layer.name()}' is not a Creative Clusters result (no Gi_Bin, COType, lq_…, "
+                f"Layer '{layer.name()}' is not a Creative Clusters result (no Gi_Bin, COType, PATTERN/CATEGORY, lq_…, "
                 "dominant_subsector, corridor or density fields): choose a style explicitly."
             )
     if style_name not in STYLES:
