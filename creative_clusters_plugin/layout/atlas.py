@@ -109,6 +109,18 @@ class AtlasSettings:
     cover: bool = True
     overview: bool = True
     layout_name: str = ""
+    # context and front/back matter (issue 10)
+    places: QgsVectorLayer | None = None  # point layer of place names, labelled and used to name features
+    place_field: str = ""  # its name field; empty: detected
+    study_area: QgsVectorLayer | None = None  # polygons outlined on every map; None: the coverage's outline
+    basemap_url: str = ""  # optional XYZ tile URL ({x}, {y}, {z}); empty: no basemap
+    basemap_attribution: str = ""  # credit line for the basemap tiles
+    organisation: str = ""
+    author: str = ""
+    logo: str | os.PathLike | None = None  # image file for the cover
+    contents: bool = True
+    summary: bool = True
+    methods: bool = True
 
 
 @dataclass
