@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import sparse
+from scipy import sparse, stats
 
 from creative_clusters_plugin.core.errors import CancelledError, CreativeClustersError
-from creative_clusters_plugin.core.local_moran import QUADRANT_LABELS, local_moran
+from creative_clusters_plugin.core.local_moran import (
+    INDEX_ARCGIS,
+    INDEX_ESDA,
+    QUADRANT_LABELS,
+    local_moran,
+)
 from creative_clusters_plugin.core.significance import SIGNIFICANCE_TWO_SIDED, benjamini_hochberg
 from creative_clusters_plugin.core.weights import (
     SpatialWeights,
@@ -27,7 +32,8 @@ R = 999
 
 
 def test_hand_worked_line():
-    """x = 1, 2, 3, 10 on a line, band 10 m, row-standardised: z = −3, −2, −1, 6, Σz² = 50, n = 4.
+    """esda / GeoDa convention. x = 1, 2, 3, 10 on a line, band 10 m, row-standardised: z = −3, −2, −1, 6,
+    Σz² = 50, n = 4.
 
     I_i = (n − 1) z_i lag_i / Σz²: I_0 = 3·(−3)(−2)/50 = 0.36, I_1 = 3·(−2)(−2)/50 = 0.24,
     I_2 = 3·(−1)(2)/50 = −0.12, I_3 = 3·6·(−1)/50 = −0.36.
@@ -36,12 +42,96 @@ def test_hand_worked_line():
     For i = 1 (w_i(2) = 1/2): V = 0.5(4 − b2)/3 + 0.5(2 b2 − 4)/6 − 1/9 = 0.222222, z = 1.385929.
     """
     xy = np.array([[0, 0], [10, 0], [20, 0], [30, 0]], float)
-    result = local_moran([1, 2, 3, 10], distance_band_weights(xy, 10), permutations=0)
+    result = local_moran([1, 2, 3, 10], distance_band_weights(xy, 10), permutations=0, index_convention="esda")
     np.testing.assert_allclose(result.I, [0.36, 0.24, -0.12, -0.36], atol=1e-12)
     np.testing.assert_allclose(result.z[:2], [1.175470, 1.385929], atol=1e-6)
     assert result.quadrant.tolist() == [3, 3, 2, 4]  # LL, LL, LH, HL
     assert result.pseudo_p is None
     np.testing.assert_array_equal(result.reported_p, result.p)
+
+
+def test_hand_worked_line_arcgis():
+    """ArcGIS Pro convention (the default), same line: S_i² = Σ_{j≠i} z_j² / (n − 1).
+
+    i = 0: S² = (4 + 1 + 36)/3 = 41/3, lag = −2, I = (−3)(−2)/(41/3) = 18/41 = 0.439024;
+    b_20 = 3 (16 + 1 + 1296)/41² = 2.343248, V = (4 − b)/3 − 1/9 = 0.441140, E = −1/3,
+    z = (18/41 + 1/3)/sqrt(V) = 1.162868.
+    i = 1: S² = 46/3, lag = −2, I = 12/46 = 0.260870; w_i(2) = 1/2 so b cancels: V = 2/9, z = 1.260495.
+    i = 3: S² = 14/3, lag = −1, I = −18/14 = −1.285714.
+    """
+    xy = np.array([[0, 0], [10, 0], [20, 0], [30, 0]], float)
+    result = local_moran([1, 2, 3, 10], distance_band_weights(xy, 10), permutations=0)
+    assert result.index_convention == INDEX_ARCGIS
+    np.testing.assert_allclose(result.I[[0, 1, 3]], [18 / 41, 12 / 46, -18 / 14], atol=1e-12)
+    np.testing.assert_allclose(result.z[:2], [1.162868, 1.260495], atol=1e-6)
+    assert result.quadrant.tolist() == [3, 3, 2, 4]
+
+
+def arcgis_by_loops(x, dense):
+    """ArcGIS Pro's Cluster and Outlier Analysis written out with explicit loops over j ≠ i, k ≠ h."""
+    n = len(x)
+    xbar = sum(x) / n
+    out_i, out_e, out_v, out_z = [], [], [], []
+    for i in range(n):
+        row_sum = sum(dense[i][j] for j in range(n) if j != i)
+        w = [dense[i][j] / row_sum if j != i else 0.0 for j in range(n)]
+        s2 = sum((x[j] - xbar) ** 2 for j in range(n) if j != i) / (n - 1)
+        index = (x[i] - xbar) / s2 * sum(w[j] * (x[j] - xbar) for j in range(n) if j != i)
+        expected = -sum(w[j] for j in range(n) if j != i) / (n - 1)
+        fourth = sum((x[j] - xbar) ** 4 for j in range(n) if j != i)
+        second = sum((x[j] - xbar) ** 2 for j in range(n) if j != i)
+        b2i = (n - 1) * fourth / second**2
+        a = (n - b2i) * sum(w[j] ** 2 for j in range(n) if j != i) / (n - 1)
+        cross = sum(w[k] * w[h] for k in range(n) for h in range(n) if k != i and h != i and k != h)
+        b = (2 * b2i - n) * cross / ((n - 1) * (n - 2))
+        variance = a + b - expected**2
+        out_i.append(index)
+        out_e.append(expected)
+        out_v.append(variance)
+        out_z.append((index - expected) / variance**0.5)
+    return [np.array(v) for v in (out_i, out_e, out_v, out_z)]
+
+
+def test_arcgis_convention_equals_explicit_loops():
+    """Six features, explicit asymmetric non-binary weights (row-standardised), a skewed variable."""
+    x = [3.0, 7.5, 1.2, 12.0, 4.4, 9.1]
+    dense = [
+        [0, 1, 2, 0, 0, 1],
+        [1, 0, 1, 3, 0, 0],
+        [2, 1, 0, 1, 1, 0],
+        [0, 3, 1, 0, 2, 1],
+        [0, 0, 1, 2, 0, 4],
+        [1, 0, 0, 1, 4, 0],
+    ]
+    index, expected, variance, z = arcgis_by_loops(x, dense)
+    result = local_moran(x, sparse.csr_matrix(np.array(dense, float)), permutations=0, index_convention="arcgis")
+    np.testing.assert_allclose(result.I, index, atol=1e-12)
+    np.testing.assert_allclose(result.z, z, atol=1e-12)
+    assert np.all(variance > 0) and np.allclose(expected, -1 / 5)
+    np.testing.assert_allclose(result.p, 2 * stats.norm.sf(np.abs(z)), atol=1e-12)
+    # the two indices differ by Σ_k z_k² / Σ_{j≠i} z_j² > 1 per feature, same sign
+    esda = local_moran(x, sparse.csr_matrix(np.array(dense, float)), permutations=0, index_convention=INDEX_ESDA)
+    zz = (np.array(x) - np.mean(x)) ** 2
+    np.testing.assert_allclose(result.I, esda.I * zz.sum() / (zz.sum() - zz), atol=1e-12)
+    np.testing.assert_array_equal(result.quadrant, esda.quadrant)
+    assert not np.allclose(result.z, esda.z)
+
+
+def test_both_conventions_share_pseudo_p_and_cotype():
+    """S_i² is the same in every conditional permutation of i's neighbours: the ranking, the pseudo p and the
+    COType cannot depend on the convention; only LMiIndex and LMiZScore do."""
+    w = contiguity_weights(lattice(20, 20))
+    x = planted_surface(20, 20, seed=6)
+    for significance in (0, SIGNIFICANCE_TWO_SIDED):
+        arcgis = local_moran(x, w, permutations=499, seed=17, significance=significance)
+        esda = local_moran(x, w, permutations=499, seed=17, significance=significance, index_convention="geoda")
+        np.testing.assert_array_equal(arcgis.pseudo_p, esda.pseudo_p)
+        np.testing.assert_array_equal(arcgis.cotype, esda.cotype)
+        assert (arcgis.cotype != "").sum() > 10
+        assert np.all(np.sign(arcgis.I) == np.sign(esda.I)) and np.all(np.abs(arcgis.I) >= np.abs(esda.I))
+        assert not np.allclose(arcgis.I, esda.I)
+    with pytest.raises(CreativeClustersError, match="index_convention"):
+        local_moran(x, w, permutations=0, index_convention="arcmap")
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +150,7 @@ def esda_lattice(lattice_case):
 @pytest.mark.reference
 def test_lattice_index_and_z_equal_esda(lattice_case, esda_lattice):
     w, x = lattice_case
-    result = local_moran(x, w, permutations=0)
+    result = local_moran(x, w, permutations=0, index_convention=INDEX_ESDA)
     np.testing.assert_allclose(result.I, esda_lattice["Is"], atol=1e-9, rtol=0)
     np.testing.assert_allclose(result.z, esda_lattice["z"], atol=1e-9, rtol=0)
     np.testing.assert_array_equal(result.quadrant, esda_lattice["q"])
@@ -104,7 +194,7 @@ def test_real_polygons_equal_esda(shared_data):
     jobs.append({"kind": "moran_local", "values": counts, "matrix": cases[0].matrix})
     refs = run_reference(jobs)
     for (w, values), ref in zip([(cases[0], density), (cases[1], density), (cases[0], counts)], refs):
-        result = local_moran(values, w, permutations=0)
+        result = local_moran(values, w, permutations=0, index_convention=INDEX_ESDA)
         np.testing.assert_allclose(result.I, ref["Is"], atol=1e-9, rtol=0)
         np.testing.assert_allclose(result.z, ref["z"], atol=1e-9, rtol=0)
         np.testing.assert_array_equal(result.quadrant, ref["q"])
@@ -142,7 +232,7 @@ def test_inverse_distance_weights_are_row_standardised():
     standardised = np.divide(dense, rows, out=np.zeros_like(dense), where=rows > 0)
     z = x - x.mean()
     expected = (len(x) - 1) * z * (standardised @ z) / (z @ z)
-    result = local_moran(x, w, permutations=99, seed=5)
+    result = local_moran(x, w, permutations=99, seed=5, index_convention="esda")
     finite = ~w.islands
     np.testing.assert_allclose(result.I[finite], expected[finite], atol=1e-12)
     assert np.all((result.pseudo_p[finite] > 0) & (result.pseudo_p[finite] <= 1))

@@ -27,10 +27,17 @@ def run_local_moran(run_alg, layer, feedback=None, **params):
 
 
 def dense_local_moran(values, binary):
-    """I_i = (n − 1) z_i Σ_j w_ij z_j / Σ z², row-standardised w, written out on a dense matrix."""
+    """esda / GeoDa: I_i = (n − 1) z_i Σ_j w_ij z_j / Σ z², row-standardised w, written out on a dense matrix."""
     z = values - values.mean()
     w = binary / binary.sum(axis=1, keepdims=True)
     return (len(values) - 1) * z * (w @ z) / (z @ z)
+
+
+def dense_local_moran_arcgis(values, binary):
+    """ArcGIS Pro: I_i = z_i / S_i² · Σ_j w_ij z_j, S_i² = Σ_{j≠i} z_j² / (n − 1)."""
+    z = values - values.mean()
+    w = binary / binary.sum(axis=1, keepdims=True)
+    return (len(values) - 1) * z * (w @ z) / (z @ z - z**2)
 
 
 def with_outliers():
@@ -53,7 +60,9 @@ def test_lattice_index_cotype_and_default_permutations(run_alg):
     assert out.fields().names() == ["v", "name"] + FIELDS
     rows = layer_rows(out, *FIELDS)
     truth = lattice_truth(12, 12, rook=False).astype(float)
-    np.testing.assert_allclose([r[0] for r in rows], dense_local_moran(values, truth), atol=1e-9)
+    # the default index convention is ArcGIS Pro's (S_i² without feature i)
+    np.testing.assert_allclose([r[0] for r in rows], dense_local_moran_arcgis(values, truth), atol=1e-9)
+    assert any("Index convention: ArcGIS Pro" in m for m in feedback.infos)
     assert [r[3] for r in rows] == truth.sum(axis=1).astype(int).tolist()
     p = np.array([r[2] for r in rows])
     # default 999 permutations, GeoDa's and esda's folded pseudo p-values (M + 1) / 1000, at most 0.5 (1 at the mean)
@@ -68,6 +77,23 @@ def test_lattice_index_cotype_and_default_permutations(run_alg):
     significant = np.array([c != "" for c in cotype])
     np.testing.assert_array_equal(significant, p <= 0.05)
     assert any("Significant at 95 %" in m for m in feedback.infos)
+
+
+def test_index_convention_esda_same_p_and_cotype(run_alg):
+    """INDEX_CONVENTION = 1 gives esda's and GeoDa's index; the pseudo p-values and COTypes do not change."""
+    values = with_outliers()
+    layer = lattice_layer(values, 12)
+    truth = lattice_truth(12, 12, rook=False).astype(float)
+    feedback = RecordingFeedback()
+    esda = layer_rows(run_local_moran(run_alg, layer, feedback, SEED=5, PERMUTATIONS=199, INDEX_CONVENTION=1), *FIELDS)
+    arcgis = layer_rows(run_local_moran(run_alg, layer, SEED=5, PERMUTATIONS=199, INDEX_CONVENTION=0), *FIELDS)
+    default = layer_rows(run_local_moran(run_alg, layer, SEED=5, PERMUTATIONS=199), *FIELDS)
+    assert default == arcgis
+    np.testing.assert_allclose([r[0] for r in esda], dense_local_moran(values, truth), atol=1e-9)
+    np.testing.assert_allclose([r[0] for r in arcgis], dense_local_moran_arcgis(values, truth), atol=1e-9)
+    assert any("Index convention: esda / GeoDa" in m for m in feedback.infos)
+    assert [r[2:] for r in esda] == [r[2:] for r in arcgis]  # LMiPValue, NNeighbors, COType
+    assert not np.allclose([r[1] for r in esda], [r[1] for r in arcgis])  # LMiZScore differs
 
 
 def test_analytic_only_reports_normal_p(run_alg):
