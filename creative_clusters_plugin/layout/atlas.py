@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Sequence
 
 from qgis.core import (
-    QgsCoordinateTransform,
     QgsExpression,
     QgsExpressionContext,
     QgsExpressionContextUtils,
@@ -45,7 +44,9 @@ from qgis.core import (
     QgsLayoutItemLabel,
     QgsLayoutItemLegend,
     QgsLayoutItemMap,
+    QgsLayoutItemPicture,
     QgsLayoutObject,
+    QgsLegendStyle,
     QgsLineSymbol,
     QgsMapLayer,
     QgsMapLayerStyle,
@@ -66,7 +67,6 @@ from qgis.core import (
 )
 from qgis.PyQt.QtCore import QVariant
 from qgis.PyQt.QtGui import QColor, QFont
-from qgis.PyQt.QtXml import QDomDocument
 
 from ..core.atomic_files import publish
 from ..core.errors import CancelledError, CreativeClustersError
@@ -74,19 +74,24 @@ from ..core.subsectors import SUBSECTORS
 from ..resources_path import resource
 from ..styling.palettes import GI_BIN_CLASSES
 from ..styling.renderers import find_field
-from . import template_builder
-from .template_builder import FRONT_PAGE_EXCLUDE
+from . import atlas_pages, map_context, template_builder
+from .template_safety import read_template_file
 
-DEFAULT_ATTRIBUTION = (
+#: empty: the attribution is built from the layers' metadata (rights, licences) — nothing invented
+DEFAULT_ATTRIBUTION = ""
+#: the usual credits of the UK open data this plugin works with ({year} becomes the current year); for the
+#: ATTRIBUTION parameter or the dock when those sources are used
+UK_OPEN_DATA_ATTRIBUTION = (
     "Contains Companies House data licensed under the Open Government Licence v3.0. "
-    "Contains OS data © Crown copyright and database right 2025. "
-    "Contains Royal Mail data © Royal Mail copyright and database right 2025 (Code-Point Open). "
+    "Contains OS data © Crown copyright and database right {year}. "
+    "Contains Royal Mail data © Royal Mail copyright and database right {year} (Code-Point Open). "
     "Source: Office for National Statistics licensed under the Open Government Licence v3.0; "
-    "contains National Statistics data © Crown copyright and database right 2025 (boundaries)."
+    "contains National Statistics data © Crown copyright and database right {year} (boundaries)."
 )
 DEFAULT_TITLE = "Creative clusters atlas"
 MAX_TITLE_CHARS = 90
 HIGHLIGHT_NAME = "Creative Clusters atlas highlight"
+OVERVIEW_NAMES_UP_TO = 12  # the overview labels features with page and name up to this many, then page only
 
 
 @dataclass
@@ -133,10 +138,12 @@ class AtlasBuild:
     helper: QgsVectorLayer | None
     front_pages: int
     warnings: list = dataclass_field(default_factory=list)
+    back_pages: int = 0
+    plan: object = None  # the MapPlan the maps were drawn from
 
     @property
     def page_count(self) -> int:
-        return self.feature_count + self.front_pages
+        return self.feature_count + self.front_pages + self.back_pages
 
 
 # --- guessing names and figures from the fields ---------------------------------------------------------
@@ -160,16 +167,24 @@ def _quoted(name):
     return QgsExpression.quotedColumnRef(name)
 
 
-def guess_name_expression(layer) -> str:
-    """Expression giving each feature's display name: a name field, else a numbered id, else the page number."""
-    names = layer.fields().names()
-    for candidate in ("area_name", "name", "cluster_name", "corridor_name", "cc_name", "title", "label"):
+def own_name_field(layer) -> str | None:
+    """The layer's own name field (area_name, name, …, ONS …NM), if any."""
+    for candidate in NAME_FIELDS:
         hit = find_field(layer, candidate)
         if hit:
-            return f"coalesce(to_string({_quoted(hit)}), 'Unnamed ' || @atlas_featurenumber)"
-    ons = [n for n in names if n.upper().endswith("NM") and len(n) <= 10]  # ONS boundaries: WD22NM, LAD23NM …
-    if ons:
-        return f"coalesce(to_string({_quoted(ons[0])}), 'Unnamed ' || @atlas_featurenumber)"
+            return hit
+    ons = [n for n in layer.fields().names() if n.upper().endswith("NM") and len(n) <= 10]
+    return ons[0] if ons else None
+
+
+NAME_FIELDS = ("area_name", "name", "cluster_name", "corridor_name", "cc_name", "title", "label")
+
+
+def guess_name_expression(layer) -> str:
+    """Expression giving each feature's display name: a name field, else a numbered id, else the page number."""
+    own = own_name_field(layer)  # ONS boundaries: WD22NM, LAD23NM …
+    if own:
+        return f"coalesce(to_string({_quoted(own)}), 'Unnamed ' || @atlas_featurenumber)"
     for candidate, word in (("cc_cluster_id", "Microcluster"), ("corridor_id", "Corridor"), ("area_id", "Area")):
         hit = find_field(layer, candidate)
         if hit:
@@ -342,38 +357,6 @@ def check_output_path(path) -> Path:
 
 
 # --- geometry helpers -----------------------------------------------------------------------------------
-def _layer_extent_in(layer, crs, project):
-    extent = QgsRectangle(layer.extent())
-    if extent.isNull() or not extent.isFinite():
-        return None
-    if layer.crs().isValid() and crs.isValid() and layer.crs() != crs:
-        try:
-            transform = QgsCoordinateTransform(layer.crs(), crs, project.transformContext())
-            extent = transform.transformBoundingBox(extent)
-        except Exception:  # a layer that cannot be transformed does not define the study area
-            return None
-    return extent if extent.isFinite() else None
-
-
-def study_extent(layers, crs, project, coverage=None) -> QgsRectangle:
-    """Union of the vector layers' extents (the coverage's at least) in ``crs``, with a 5 % margin."""
-    extent = QgsRectangle()
-    extent.setMinimal()
-    candidates = [coverage] if coverage is not None else []
-    candidates += [lyr for lyr in layers if lyr is not None and lyr.type() == QgsMapLayer.VectorLayer]
-    for layer in candidates:
-        part = _layer_extent_in(layer, crs, project)
-        if part is not None and not part.isNull():
-            extent.combineExtentWith(part)
-    if extent.isNull() or not extent.isFinite() or extent.width() < 0:
-        extent = QgsRectangle(0, 0, 1, 1)
-    size = max(extent.width(), extent.height(), 1.0)
-    if extent.width() == 0 or extent.height() == 0:
-        extent.grow(size * 0.5 if size > 1 else 500.0)
-    extent.grow(0.05 * size)
-    return extent
-
-
 def automatic_point_buffer(layer) -> float:
     """Half-width of the map around a point feature: half the median nearest-neighbour spacing, ≥ 300 m."""
     import numpy as np
@@ -457,10 +440,12 @@ def _label_settings(scale=1.0):
     return settings
 
 
-def build_helper_layer(coverage, name_expression, filter_expression, project):
-    """A memory copy of the coverage geometries (``cc_fid``, ``cc_label``, ``cc_in_atlas``) that draws the
-    current atlas feature's outline on the main map, a red locator on the inset and the labels of every atlas
-    feature on the overview page — without touching the user's coverage layer or its style."""
+def build_helper_layer(coverage, pages, front_pages: int):
+    """A memory copy of the atlas features' geometries (``cc_fid``, ``cc_label``, ``cc_in_atlas``) that draws
+    the current feature's outline on the main map, a red locator on the inset and, on the overview, each
+    feature's page number (with its name when there are few) — without touching the user's coverage layer.
+
+    ``pages`` lists ``(feature id, page name)`` in export order."""
     gtype = QgsWkbTypes.geometryType(coverage.wkbType())
     geometry_name = {QgsWkbTypes.PointGeometry: "MultiPoint", QgsWkbTypes.LineGeometry: "MultiLineString"}.get(
         gtype, "MultiPolygon"
@@ -472,25 +457,21 @@ def build_helper_layer(coverage, name_expression, filter_expression, project):
     provider.addAttributes([QgsField("cc_fid", QVariant.LongLong), QgsField("cc_label", QVariant.String),
                             QgsField("cc_in_atlas", QVariant.Int)])
     helper.updateFields()
-    context = QgsExpressionContext(QgsExpressionContextUtils.globalProjectLayerScopes(coverage))
-    label_expr = QgsExpression(name_expression)
-    label_expr.prepare(context)
-    filter_expr = QgsExpression(filter_expression) if filter_expression else None
-    if filter_expr is not None:
-        filter_expr.prepare(context)
+    page_of = {fid: (front_pages + i + 1, name) for i, (fid, name) in enumerate(pages)}
+    with_names = len(pages) <= OVERVIEW_NAMES_UP_TO
     features = []
-    for feature in coverage.getFeatures():
+    for feature in coverage.getFeatures(QgsFeatureRequest().setNoAttributes()):
         geometry = feature.geometry()
         if geometry is None or geometry.isEmpty():
             continue
-        context.setFeature(feature)
-        in_atlas = True if filter_expr is None else bool(filter_expr.evaluate(context))
-        label = label_expr.evaluate(context)
+        page = page_of.get(feature.id())
+        short = str(page[1]).split(" – ")[-1] if page is not None else ""
+        label = None if page is None else (f"{page[0]} · {short}" if with_names else str(page[0]))
         out = QgsFeature(helper.fields())
         out_geometry = QgsGeometry(geometry)
         out_geometry.convertToMultiType()
         out.setGeometry(out_geometry)
-        out.setAttributes([feature.id(), None if label is None else str(label), 1 if in_atlas else 0])
+        out.setAttributes([feature.id(), label, 1 if page is not None else 0])
         features.append(out)
     provider.addFeatures(features)
     helper.updateExtents()
@@ -512,53 +493,31 @@ def _style_xml(helper, renderer, labeling=None) -> str:
     return style.xmlData()
 
 
-def _neutral_style_xml(layer) -> str:
-    """Style XML drawing ``layer`` as light grey context, made on a clone so the user's layer is untouched."""
-    from qgis.core import QgsSingleSymbolRenderer
-
-    clone = layer.clone()
-    try:
-        clone.setRenderer(QgsSingleSymbolRenderer(QgsFillSymbol.createSimple(
-            {"color": "#e9e9e6", "outline_color": "#bdbdbd", "outline_width": "0.1"})))
-        clone.setLabelsEnabled(False)
-        style = QgsMapLayerStyle()
-        style.readFromLayer(clone)
-        return style.xmlData()
-    finally:
-        del clone
-
-
 # --- building the layout ---------------------------------------------------------------------------------
 def template_path(settings: AtlasSettings) -> Path:
     if settings.template:
         path = Path(settings.template)
         if not path.is_file():
-            raise CreativeClustersError(f"The layout template {path} does not exist.")
+            raise CreativeClustersError(f"The layout template {path.name} does not exist.")
         return path
     return resource("templates", template_builder.template_name(settings.page_size, settings.orientation))
 
 
-def load_template(project, settings: AtlasSettings) -> QgsPrintLayout:
-    """A layout from the user's or the shipped ``.qpt`` (built in code when the shipped file is missing)."""
+def load_template(project, settings: AtlasSettings, warnings: list | None = None) -> QgsPrintLayout:
+    """A layout from the user's or the shipped ``.qpt`` (built in code when the shipped file is missing). A
+    user's template is read as data (:mod:`.template_safety`): what an atlas does not need is removed."""
     path = template_path(settings)
-    layout = QgsPrintLayout(project)
     if not path.is_file() and not settings.template:
         return template_builder.build_template_layout(project, settings.page_size, settings.orientation)
-    document = QDomDocument()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise CreativeClustersError(f"Cannot read the layout template {path}: {error}") from error
-    parsed = document.setContent(text)  # PyQt returns (ok, message, line, column)
-    ok = parsed[0] if isinstance(parsed, tuple) else bool(parsed)
-    if not ok:
-        where = f" (line {parsed[2]}: {parsed[1]})" if isinstance(parsed, tuple) and len(parsed) >= 3 else ""
-        raise CreativeClustersError(f"The layout template {path} is not a valid .qpt (XML) file{where}.")
+    document, messages = read_template_file(path)
+    if warnings is not None:
+        warnings.extend(messages)
+    layout = QgsPrintLayout(project)
     _, ok = layout.loadFromTemplate(document, QgsReadWriteContext(), True)
     if not ok:
-        raise CreativeClustersError(f"QGIS could not load the layout template {path}.")
+        raise CreativeClustersError(f"QGIS could not load the layout template {path.name}.")
     if layout.pageCollection().pageCount() == 0:
-        raise CreativeClustersError(f"The layout template {path} has no pages.")
+        raise CreativeClustersError(f"The layout template {path.name} has no pages.")
     return layout
 
 
@@ -569,35 +528,228 @@ def _item(layout, item_id, kind=None):
     return item
 
 
-def _set_legend_layers(legend, layers):
-    if legend is None:
-        return
-    legend.setAutoUpdateModel(False)
-    root = legend.model().rootGroup()
-    root.removeAllChildren()
-    entries = 0
-    for layer in layers:
-        root.addChildNode(QgsLayerTreeLayer(layer))
-        entries += 1
-        renderer = layer.renderer() if layer.type() == QgsMapLayer.VectorLayer else None
-        if renderer is not None:
-            entries += max(len(renderer.legendSymbolItems()), 1)
+#: legend titles of the plugin's result layers (instead of file or layer names such as "areas_hotspots")
+FRIENDLY_TITLES = {
+    "gi_bin": "Hot and cold spots (Gi*)",
+    "cotype": "Clusters and outliers (local Moran's I)",
+    "lq": "Creative location quotient",
+    "microclusters": "Microclusters by main sub-sector",
+    "corridor_links": "Corridor links",
+    "corridors": "Creative corridors",
+    "stacks": "Stacked addresses",
+    "classified_firms": "Firms by creative sub-sector",
+    "clusters": "Creative clusters (Nesta rule)",
+    "growth": "Growth potential",
+    "emerging_hotspots": "Emerging hot spots",
+    "density": "Density of creative firms",
+    "corridor_surface": "Corridor surface",
+}
+
+
+def friendly_title(layer) -> str:
+    from ..styling import detect_result_type
+
+    try:
+        style = detect_result_type(layer)
+    except Exception:
+        style = None
+    if style in FRIENDLY_TITLES:
+        return FRIENDLY_TITLES[style]
+    name = layer.name().replace("_", " ").strip()
+    return name[:1].upper() + name[1:] if name else "Layer"
+
+
+@dataclass
+class MapPlan:
+    """What the atlas maps draw: result layers (own styles), context beneath (muted), the study-area outline,
+    places (labelled), an optional basemap, the extent of whole-area maps and the attribution line."""
+
+    results: list
+    context: list
+    study: QgsVectorLayer
+    study_how: str
+    places: QgsVectorLayer | None
+    place_field: str
+    basemap: QgsMapLayer | None
+    extent: QgsRectangle
+    attribution: str
+
+    def layers(self, helper=None) -> list:
+        """Map layers, top first."""
+        top = [helper] if helper is not None else []
+        top += [self.places] if self.places is not None else []
+        bottom = [self.basemap] if self.basemap is not None else []
+        return [*top, *self.results, self.study, *self.context, *bottom]
+
+    def keep_with(self, layout) -> None:
+        """The layers made for the maps (study-area outline, basemap) live as long as the layout, which draws them
+        long after the build (a layout in the project's layout manager, an export later)."""
+        for layer in (self.study, self.basemap):
+            if layer is not None and layer.parent() is None:
+                layer.setParent(layout)
+
+    def style_overrides(self) -> dict:
+        overrides = {}
+        for layer in self.results:
+            xml = map_context.unclipped_style_xml(layer)
+            if xml:
+                overrides[layer.id()] = xml
+        for layer in self.context:
+            if layer.type() == QgsMapLayer.VectorLayer:
+                overrides[layer.id()] = map_context.muted_style_xml(layer)
+        if self.places is not None:
+            overrides[self.places.id()] = map_context.places_style_xml(self.places, self.place_field)
+        return overrides
+
+
+def plan_maps(coverage, settings: AtlasSettings, filter_text: str, project) -> MapPlan:
+    chosen = [lyr for lyr in (settings.layers or []) if lyr is not None and lyr.isValid()]
+    if not any(lyr.id() == coverage.id() for lyr in chosen):
+        chosen.insert(0, coverage)  # the page feature's own class is always drawn and in the legend
+    places = settings.places if settings.places is not None and settings.places.isValid() else None
+    chosen = [lyr for lyr in chosen if places is None or lyr.id() != places.id()]
+    results = [lyr for lyr in chosen if lyr.id() == coverage.id() or map_context.is_result_layer(lyr)]
+    context = [lyr for lyr in chosen if lyr not in results]
+    study, how = map_context.study_area_layer(coverage, settings.study_area, filter_text, project)
+    place_field = map_context.detect_place_field(places, settings.place_field) if places is not None else ""
+    basemap = map_context.basemap_layer(settings.basemap_url) if settings.basemap_url else None
+    extent = map_context.subject_extent(coverage, filter_text, study)
+    used = [*results, *context, *([places] if places is not None else []), settings.study_area]
+    attribution = map_context.attribution_text(used, settings.attribution or "",
+                                               settings.basemap_attribution if basemap is not None else "")
+    if not attribution:
+        names = ", ".join(lyr.name() for lyr in [*results, *context])
+        attribution = f"Map layers: {names} (no source or licence is recorded in their metadata)."
+    return MapPlan(results, context, study, how, places, place_field, basemap, extent, attribution)
+
+
+def _page_roles(layout) -> dict:
+    """Page index of each role found in the layout (by the items that mark it)."""
+    roles = {}
+    for role, item_id in template_builder.PAGE_ROLES.items():
+        item = layout.itemById(item_id)
+        if item is not None:
+            roles[role] = item.page()
+    return roles
+
+
+@dataclass
+class Pagination:
+    roles: dict  # role -> template page index
+    front: list  # enabled front roles, in page order
+    back: list  # enabled back roles
+
+    def number(self, role, feature_count) -> int:
+        if role in self.front:
+            return self.front.index(role) + 1
+        return len(self.front) + feature_count + self.back.index(role) + 1
+
+    def total(self, feature_count) -> int:
+        return len(self.front) + feature_count + len(self.back)
+
+
+def paginate(layout, settings: AtlasSettings, warnings: list) -> Pagination:
+    """Switch the front and back pages on or off (exclude from exports) and work out the page numbers."""
+    wanted = {"cover": settings.cover, "contents": settings.contents, "summary": settings.summary,
+              "overview": settings.overview, "methods": settings.methods}
+    roles = _page_roles(layout)
+    if "feature" not in roles:
+        roles["feature"] = layout.pageCollection().pageCount() - 1
+    pages = layout.pageCollection()
+    front, back = [], []
+    for role, index in sorted(roles.items(), key=lambda item: item[1]):
+        if role == "feature" or index == roles["feature"]:
+            continue
+        on = bool(wanted.get(role, True))
+        if role in template_builder.BACK_ROLES:
+            expression = template_builder.BACK_PAGE_EXCLUDE if on else "true"
+            (back if on else []).append(role)
         else:
-            entries += 3
-    # a wide legend far too short for one entry per line (about 4 mm each) gets a second column; the legend
-    # is filtered by the map content, so most pages show fewer entries than all the layers' classes
-    lines = max(int((legend.rect().height() - 8.0) / 4.2), 1)
-    legend.setColumnCount(2 if entries > 1.5 * lines and legend.rect().width() >= 110.0 else 1)
-    legend.setSplitLayer(True)
-    legend.setEqualColumnWidth(True)
-    legend.updateLegend()
+            expression = template_builder.FRONT_PAGE_EXCLUDE if on else "true"
+            (front if on else []).append(role)
+        pages.page(index).dataDefinedProperties().setProperty(
+            QgsLayoutObject.ExcludeFromExports, QgsProperty.fromExpression(expression))
+    missing = [role for role, on in wanted.items() if on and role not in roles]
+    if missing and settings.template:
+        warnings.append(f"The template has no page for: {', '.join(missing)}.")
+    return Pagination(roles, front, back)
+
+
+def _named_after_places(coverage, name_text, own_name, settings, plan, project):
+    """Page names: NAME, else the feature's own name, else its id followed by the containing / nearest place."""
+    if settings.name_expression or own_name or plan.places is None:
+        return name_text
+    names = map_context.names_from_places(coverage, plan.places, plan.place_field, project)
+    if not names:
+        return name_text
+    pairs = ", ".join(f"'{fid}', '{str(name).replace(chr(39), chr(39) * 2)}'" for fid, name in names.items())
+    return f"({name_text}) || coalesce(' – ' || map_get(map({pairs}), to_string($id)), '')"
+
+
+def _atlas_pages(atlas) -> list:
+    """(feature id, page name) of every atlas page, in export order."""
+    pages = []
+    atlas.beginRender()
+    try:
+        for index in range(atlas.count()):
+            atlas.seekTo(index)
+            pages.append((atlas.layout().reportContext().feature().id(), atlas.nameForPage(index)))
+    finally:
+        atlas.endRender()
+    return pages
+
+
+def configure_atlas(layout, coverage, filter_text, sort_text, settings, name_text) -> int:
+    atlas = layout.atlas()
+    atlas.setCoverageLayer(coverage)
+    atlas.setEnabled(True)
+    atlas.setHideCoverage(False)
+    atlas.setPageNameExpression(name_text)
+    atlas.setFilterFeatures(bool(filter_text))
+    if filter_text:
+        ok, error = atlas.setFilterExpression(filter_text)
+        if not ok:
+            raise CreativeClustersError(f"The filter expression is not valid: {error}")
+    atlas.setSortFeatures(bool(sort_text))
+    if sort_text:
+        atlas.setSortExpression(sort_text)
+        atlas.setSortAscending(bool(settings.sort_ascending))
+    count = atlas.updateFeatures()
+    if count == 0:
+        _require_features(coverage, filter_text)
+    return count
+
+
+def _require_features(coverage, filter_text):
+    """Raise a clear error when no coverage feature with a geometry passes the filter."""
+    request = QgsFeatureRequest().setNoAttributes() if not filter_text else QgsFeatureRequest(QgsExpression(filter_text))
+    if any(not f.geometry().isEmpty() for f in coverage.getFeatures(request)):
+        return
+    if coverage.featureCount() == 0:
+        raise CreativeClustersError(f"The coverage layer '{coverage.name()}' has no features: nothing to put in the atlas.")
+    raise CreativeClustersError(
+        f"No feature of '{coverage.name()}' is left after the filter \"{filter_text}\": the atlas would be empty."
+        if filter_text else f"The coverage layer '{coverage.name()}' has no features with a geometry."
+    )
+
+
+def _validated_expressions(coverage, settings):
+    filter_text = (settings.filter_expression or "").strip()
+    sort_text = (settings.sort_expression or "").strip()
+    if filter_text:
+        _check_expression(filter_text, coverage, "filter")
+    if sort_text:
+        _check_expression(sort_text, coverage, "sort")
+    name_text = (settings.name_expression or "").strip() or guess_name_expression(coverage)
+    _check_expression(name_text.replace("@atlas_featurenumber", "1"), coverage, "page name")
+    return filter_text, sort_text, name_text, own_name_field(coverage) is not None
 
 
 def build_atlas(coverage, settings: AtlasSettings | None = None, project=None) -> AtlasBuild:
     """Build the atlas layout for ``coverage`` (not added to any layout manager).
 
     Raises ``CreativeClustersError`` for a coverage layer without geometries, invalid filter / sort / name
-    expressions, a missing template and a coverage with no feature left after the filter.
+    expressions, a missing or unreadable template and a coverage with no feature left after the filter.
     """
     settings = settings or AtlasSettings()
     project = project or QgsProject.instance()
@@ -607,84 +759,57 @@ def build_atlas(coverage, settings: AtlasSettings | None = None, project=None) -
     if settings.orientation.lower() not in template_builder.ORIENTATIONS:
         raise CreativeClustersError(f"Orientation must be landscape or portrait, not '{settings.orientation}'.")
     warnings = []
-    filter_text = (settings.filter_expression or "").strip()
-    sort_text = (settings.sort_expression or "").strip()
-    if filter_text:
-        _check_expression(filter_text, coverage, "filter")
-    if sort_text:
-        _check_expression(sort_text, coverage, "sort")
-    name_text = (settings.name_expression or "").strip() or guess_name_expression(coverage)
-    _check_expression(name_text.replace("@atlas_featurenumber", "1"), coverage, "page name")
-
-    layers = [lyr for lyr in (settings.layers or []) if lyr is not None and lyr.isValid()]
-    if not layers:
-        layers = [coverage]
-    gtype = QgsWkbTypes.geometryType(coverage.wkbType())
-
-    layout = load_template(project, settings)
+    filter_text, sort_text, name_text, own_name = _validated_expressions(coverage, settings)
+    _require_features(coverage, filter_text)
+    plan = plan_maps(coverage, settings, filter_text, project)
+    name_text = _named_after_places(coverage, name_text, own_name, settings, plan, project)
+    layout = load_template(project, settings, warnings)
+    plan.keep_with(layout)
     layout.setName(settings.layout_name or f"{settings.title or DEFAULT_TITLE} – {coverage.name()}")
     layout.renderContext().setTextRenderFormat(QgsRenderContext.TextFormatAlwaysText)
+    pagination = paginate(layout, settings, warnings)
+    count = configure_atlas(layout, coverage, filter_text, sort_text, settings, name_text)
+    pages = _atlas_pages(layout.atlas())
+    _set_variables(layout, coverage, settings, plan, pagination, count, name_text)
+    helper = build_helper_layer(coverage, pages, len(pagination.front))
+    helper.setParent(layout)  # lives as long as the layout; never added to the user's project
+    _configure_maps(layout, coverage, settings, plan, helper, warnings)
+    _configure_legends(layout, plan)
+    _fill_pages(layout, coverage, settings, plan, pagination, pages)
+    for item in layout.items():
+        if isinstance(item, QgsLayoutItemLabel):
+            item.refresh()
+    return AtlasBuild(layout=layout, coverage=coverage, feature_count=count, helper=helper,
+                      front_pages=len(pagination.front), warnings=warnings, back_pages=len(pagination.back),
+                      plan=plan)
+
+
+def _set_variables(layout, coverage, settings, plan, pagination, count, name_text):
     singular, plural = feature_words(coverage)
-    front_pages = int(bool(settings.cover)) + int(bool(settings.overview))
     variables = {
         "cc_title": settings.title or DEFAULT_TITLE,
         "cc_subtitle": settings.subtitle or "",
-        "cc_attribution": settings.attribution if settings.attribution is not None else DEFAULT_ATTRIBUTION,
+        "cc_organisation": settings.organisation or "",
+        "cc_author": settings.author or "",
+        "cc_attribution": plan.attribution,
         "cc_name_expression": _truncated(name_text),
         "cc_summary_expression": summary_expression(coverage),
         "cc_feature_singular": singular,
         "cc_feature_plural": plural,
-        "cc_front_pages": front_pages,
+        "cc_front_pages": len(pagination.front),
+        "cc_total_pages": pagination.total(count),
+        "cc_place_context": "",
     }
+    for role in (*pagination.front, *pagination.back):
+        variables[f"cc_page_{role}"] = pagination.number(role, count)
     for key, value in variables.items():
         QgsExpressionContextUtils.setLayoutVariable(layout, key, value)
 
-    pages = layout.pageCollection()
-    if pages.pageCount() >= 3:
-        for index, wanted in ((0, settings.cover), (1, settings.overview)):
-            expression = FRONT_PAGE_EXCLUDE if wanted else "true"
-            pages.page(index).dataDefinedProperties().setProperty(
-                QgsLayoutObject.ExcludeFromExports, QgsProperty.fromExpression(expression)
-            )
-    elif settings.cover or settings.overview:
-        warnings.append("The template has fewer than three pages: no cover or overview page.")
-        front_pages = 0
-        QgsExpressionContextUtils.setLayoutVariable(layout, "cc_front_pages", 0)
 
-    # --- atlas --------------------------------------------------------------------------------------
-    atlas = layout.atlas()
-    atlas.setCoverageLayer(coverage)
-    atlas.setEnabled(True)
-    atlas.setHideCoverage(False)
-    atlas.setPageNameExpression(name_text)
-    if filter_text:
-        atlas.setFilterFeatures(True)
-        ok, error = atlas.setFilterExpression(filter_text)
-        if not ok:
-            raise CreativeClustersError(f"The filter expression is not valid: {error}")
-    else:
-        atlas.setFilterFeatures(False)
-    if sort_text:
-        atlas.setSortFeatures(True)
-        atlas.setSortExpression(sort_text)
-        atlas.setSortAscending(bool(settings.sort_ascending))
-    else:
-        atlas.setSortFeatures(False)
-    count = atlas.updateFeatures()
-    if count == 0:
-        if coverage.featureCount() == 0:
-            raise CreativeClustersError(f"The coverage layer '{coverage.name()}' has no features: nothing to put in the atlas.")
-        raise CreativeClustersError(
-            f"No feature of '{coverage.name()}' is left after the filter \"{filter_text}\": the atlas would be empty."
-            if filter_text else f"The coverage layer '{coverage.name()}' has no features with a geometry."
-        )
-
-    # --- helper layer and maps ---------------------------------------------------------------------------
-    helper = build_helper_layer(coverage, name_text.replace("@atlas_featurenumber", "$id"), filter_text, project)
-    helper.setParent(layout)  # lives as long as the layout; never added to the user's project
+def _configure_maps(layout, coverage, settings, plan, helper, warnings):
     crs = coverage.crs()
-    extent = study_extent(layers, crs, project, coverage)
-
+    gtype = QgsWkbTypes.geometryType(coverage.wkbType())
+    overrides = plan.style_overrides()
     main = _item(layout, "cc_main_map", QgsLayoutItemMap)
     if main is None:  # a custom template without the id: the largest map on the last page is the atlas map
         maps = [i for i in layout.items() if isinstance(i, QgsLayoutItemMap)]
@@ -692,64 +817,254 @@ def build_atlas(coverage, settings: AtlasSettings | None = None, project=None) -
             raise CreativeClustersError("The layout template has no map item for the atlas.")
         main = max(maps, key=lambda m: (m.page(), m.rect().width() * m.rect().height()))
         warnings.append("The template has no item 'cc_main_map': its largest map is used as the atlas map.")
-    main.setCrs(crs)
-    main.setLayers([helper, *layers])
-    main.setKeepLayerSet(True)
+    _set_map(main, crs, plan.layers(helper), overrides)
     main.setAtlasDriven(True)
     if gtype == QgsWkbTypes.PointGeometry:
         buffer = settings.point_buffer or automatic_point_buffer(coverage)
         first = next(coverage.getFeatures(QgsFeatureRequest().setLimit(1)), None)
-        centre = first.geometry().centroid().asPoint() if first is not None else extent.center()
+        centre = first.geometry().centroid().asPoint() if first is not None else plan.extent.center()
         main.setAtlasScalingMode(QgsLayoutItemMap.Fixed)  # points: a fixed scale, centred on each point
         main.zoomToExtent(QgsRectangle(centre.x() - buffer, centre.y() - buffer, centre.x() + buffer, centre.y() + buffer))
     else:
         main.setAtlasScalingMode(QgsLayoutItemMap.Auto)
         main.setAtlasMargin(float(settings.margin))
-        main.zoomToExtent(extent)
-
+        main.zoomToExtent(plan.extent)
     inset = _item(layout, "cc_inset_map", QgsLayoutItemMap)
     if inset is not None:
-        inset.setCrs(crs)
+        # the study area, every feature and the current one (red); no context layers
+        inset_overrides = dict(overrides)
+        inset_overrides[helper.id()] = _style_xml(helper, _rule_renderer(gtype, "inset", '"cc_fid" = @atlas_featureid'))
+        _set_map(inset, crs, [helper, coverage, plan.study], inset_overrides)
         inset.setAtlasDriven(False)
-        # context: the other polygon layers shown, drawn light grey under the coverage
-        context = [lyr for lyr in layers if lyr is not coverage and lyr.type() == QgsMapLayer.VectorLayer
-                   and QgsWkbTypes.geometryType(lyr.wkbType()) == QgsWkbTypes.PolygonGeometry][:3]
-        inset.setLayers([helper, coverage, *context])
-        inset.setKeepLayerSet(True)
-        overrides = {helper.id(): _style_xml(helper, _rule_renderer(gtype, "inset", '"cc_fid" = @atlas_featureid'))}
-        for layer in context:
-            overrides[layer.id()] = _neutral_style_xml(layer)
-        inset.setLayerStyleOverrides(overrides)
-        inset.setKeepLayerStyles(True)
-        inset.zoomToExtent(extent)
+        inset.zoomToExtent(plan.extent)
         overview = inset.overview()
         overview.setLinkedMap(main)
         overview.setFrameSymbol(QgsFillSymbol.createSimple(
             {"color": "227,26,28,40", "outline_color": "#e31a1c", "outline_width": "0.5"}))
         overview.setEnabled(True)
-
     labels = QgsVectorLayerSimpleLabeling(_label_settings())
-    all_rule = _rule_renderer(gtype, "all", '"cc_in_atlas" = 1')
-    for map_id, with_labels in (("cc_cover_map", False), ("cc_overview_page_map", True)):
+    numbered = dict(overrides)
+    numbered[helper.id()] = _style_xml(helper, _rule_renderer(gtype, "all", '"cc_in_atlas" = 1'), labels)
+    for map_id, with_numbers in (("cc_cover_map", False), ("cc_overview_page_map", True)):
         item = _item(layout, map_id, QgsLayoutItemMap)
-        if item is None:
-            continue
-        item.setCrs(crs)
-        item.setAtlasDriven(False)
-        item.setLayers([helper, *layers] if with_labels else list(layers))
-        item.setKeepLayerSet(True)
-        if with_labels:
-            item.setLayerStyleOverrides({helper.id(): _style_xml(helper, all_rule.clone(), labels.clone())})
-            item.setKeepLayerStyles(True)
-        item.zoomToExtent(extent)
+        if item is not None:
+            _set_map(item, crs, plan.layers(helper if with_numbers else None), numbered)
+            item.setAtlasDriven(False)
+            item.zoomToExtent(plan.extent)
 
+
+def _set_map(item, crs, layers, overrides):
+    item.setCrs(crs)
+    item.setLayers(layers)
+    item.setKeepLayerSet(True)
+    ids = {lyr.id() for lyr in layers}
+    item.setLayerStyleOverrides({k: v for k, v in overrides.items() if k in ids})
+    item.setKeepLayerStyles(True)
+
+
+def _legend_layers(plan) -> list:
+    """(layer to draw the entry from, title) for the legends: results with their styles, the study area, and
+    context layers as the muted style they are drawn in (a legend-only copy)."""
+    entries = [(layer, friendly_title(layer)) for layer in plan.results]
+    entries.append((plan.study, "Study area"))
+    for layer in plan.context:
+        if layer.type() != QgsMapLayer.VectorLayer:
+            continue
+        kind = {QgsWkbTypes.PointGeometry: "Point", QgsWkbTypes.LineGeometry: "LineString"}.get(
+            QgsWkbTypes.geometryType(layer.wkbType()), "Polygon")
+        copy = QgsVectorLayer(f"{kind}?crs={layer.crs().authid()}", layer.name(), "memory")
+        copy.setRenderer(map_context.muted_renderer(layer))
+        entries.append((copy, friendly_title(layer)))
+    return entries
+
+
+def _configure_legends(layout, plan):
+    entries = _legend_layers(plan)
+    for layer, _ in entries:
+        if layer.parent() is None and layer not in plan.results and layer is not plan.study:
+            layer.setParent(layout)
     for legend_id in ("cc_legend", "cc_overview_legend"):
-        _set_legend_layers(_item(layout, legend_id, QgsLayoutItemLegend), layers)
-    for item in layout.items():
-        if isinstance(item, QgsLayoutItemLabel):
-            item.refresh()
-    return AtlasBuild(layout=layout, coverage=coverage, feature_count=count, helper=helper,
-                      front_pages=front_pages, warnings=warnings)
+        legend = _item(layout, legend_id, QgsLayoutItemLegend)
+        if legend is not None:
+            _fill_legend(legend, entries)
+
+
+def _fill_legend(legend, entries):
+    """Entries with friendly titles; fonts and columns adjusted until every entry fits the legend's frame."""
+    legend.setAutoUpdateModel(False)
+    root = legend.model().rootGroup()
+    root.removeAllChildren()
+    for layer, title in entries:
+        node = QgsLayerTreeLayer(layer)
+        node.setCustomProperty("legend/title-label", title)
+        root.addChildNode(node)
+    legend.setTitle("Legend")
+    legend.setSplitLayer(True)
+    legend.setEqualColumnWidth(True)
+    legend.setWrapString("\n")
+    fit_legend(legend)
+
+
+LEGEND_STYLES = (QgsLegendStyle.Title, QgsLegendStyle.Group, QgsLegendStyle.Subgroup, QgsLegendStyle.SymbolLabel)
+
+
+def legend_content_size(legend):
+    """Size (mm) the legend needs for all its entries (the per-page map filter off: the worst case)."""
+    from qgis.core import QgsLayoutSize as _Size
+
+    size, position = legend.sizeWithUnits(), legend.positionWithUnits()
+    filtered = legend.legendFilterByMapEnabled()
+    legend.setLegendFilterByMapEnabled(False)
+    legend.setResizeToContents(True)
+    legend.adjustBoxSize()
+    needed = (legend.rect().width(), legend.rect().height())
+    legend.setResizeToContents(False)
+    legend.attemptResize(_Size(size.width(), size.height(), size.units()))
+    legend.attemptMove(position)
+    legend.setLegendFilterByMapEnabled(filtered)
+    return needed
+
+
+def fit_legend(legend, smallest: float = 4.5):
+    """Two columns when that fits, then smaller fonts and symbols, until the content fits the frame."""
+    box_w, box_h = legend.rect().width(), legend.rect().height()
+    fonts = {style: QFont(legend.style(style).font()) for style in LEGEND_STYLES}
+    for factor in (1.0, 0.9, 0.8, 0.7, 0.6, 0.5):
+        for style, font in fonts.items():
+            scaled = QFont(font)
+            scaled.setPointSizeF(max(smallest, font.pointSizeF() * factor))
+            legend.setStyleFont(style, scaled)
+        legend.setSymbolHeight(max(2.0, 3.5 * factor))
+        legend.setSymbolWidth(max(3.0, 5.0 * factor))
+        for columns in (1, 2):
+            legend.setColumnCount(columns)
+            legend.updateLegend()
+            width, height = legend_content_size(legend)
+            if width <= box_w + 0.1 and height <= box_h + 0.1:
+                return factor, columns
+    return None
+
+
+def _fill_pages(layout, coverage, settings, plan, pagination, pages):
+    """Contents, summary table, methods, key figures and the sub-sector chart (:mod:`.atlas_pages`)."""
+    singular, plural = feature_words(coverage)
+    study = atlas_pages.study_figures(coverage, tiles=map_context.coverage_tiles_area(coverage))
+    summary = _item(layout, "cc_summary", QgsLayoutItemLabel)
+    if summary is not None:
+        atlas_pages.build_key_figures(layout, summary, coverage, singular, plural, study)
+    chart = _item(layout, "cc_chart", QgsLayoutItemLabel)
+    if chart is not None:
+        atlas_pages.build_subsector_chart(layout, chart, coverage)
+    count = len(pages)
+    entries = [(pagination.number(role, count), CONTENT_TITLES[role]) for role in pagination.front
+               if role not in ("cover", "contents")]
+    entries += [(len(pagination.front) + i + 1, name) for i, (_, name) in enumerate(pages)]
+    entries += [(pagination.number(role, count), CONTENT_TITLES[role]) for role in pagination.back]
+    holders = [_item(layout, item_id, QgsLayoutItemLabel) for item_id in ("cc_contents", "cc_contents_2")]
+    holders = [h for h in holders if h is not None]
+    if holders:
+        per_column = max(int((holders[0].rect().height() - 7) / 5.2), 5)
+        chunks = atlas_pages.contents_chunks(entries, per_column, len(holders))
+        for index, holder in enumerate(holders):
+            if index < len(chunks):
+                atlas_pages.summary_table(layout, holder, chunks[index], ["Page", "Contents"])
+            else:
+                layout.removeLayoutItem(holder)
+    table_item = _item(layout, "cc_summary_table", QgsLayoutItemLabel)
+    if table_item is not None:
+        headers, rows, caption = summary_rows(coverage, pages, len(pagination.front), plural)
+        fit = max(int((table_item.rect().height() - 7) / 4.8), 3)
+        if len(rows) > fit:
+            rest = len(rows) - fit + 1
+            rows = rows[: fit - 1] + [["", f"… and {rest} more (see the contents)"] + [""] * (len(headers) - 2)]
+        atlas_pages.summary_table(layout, table_item, rows, headers)
+        QgsExpressionContextUtils.setLayoutVariable(layout, "cc_summary_caption", caption)
+    left, right = methods_text(coverage, settings, plan)
+    QgsExpressionContextUtils.setLayoutVariable(layout, "cc_methods", left)
+    QgsExpressionContextUtils.setLayoutVariable(layout, "cc_methods_2", right)
+    logo = _item(layout, "cc_logo", QgsLayoutItemPicture)
+    if logo is not None:
+        if settings.logo and Path(settings.logo).is_file():
+            logo.setPicturePath(str(settings.logo))
+        else:
+            logo.setVisibility(False)
+
+
+CONTENT_TITLES = {"summary": "Summary: every feature ranked", "overview": "Overview map",
+                  "methods": "Methods and data"}
+
+
+def summary_rows(coverage, pages, front, plural):
+    """(headers, rows, caption) of the ranked summary table: every atlas feature with its page."""
+    f = lambda *names: find_field(coverage, *names)  # noqa: E731
+    firms, creative, lq = f("n_all", "n_firms"), f("n_creative"), f("lq_creative")
+    klass = atlas_pages.class_expression(coverage)
+    rank_by = creative or firms
+    context = QgsExpressionContext(QgsExpressionContextUtils.globalProjectLayerScopes(coverage))
+    class_expression = QgsExpression(klass[1]) if klass else None
+    if class_expression is not None:
+        class_expression.prepare(context)
+    page_of = {fid: front + i + 1 for i, (fid, _) in enumerate(pages)}
+    name_of = dict(pages)
+    records = []
+    for feature in coverage.getFeatures(QgsFeatureRequest().setFilterFids(list(page_of))):
+        context.setFeature(feature)
+        value = lambda name: feature[name] if name else None  # noqa: E731
+        records.append((feature.id(), value(firms), value(creative), value(lq),
+                        class_expression.evaluate(context) if class_expression is not None else None))
+    if rank_by:
+        key_index = 2 if creative else 1
+        records.sort(key=lambda r: (-(r[key_index] or 0), page_of[r[0]]))
+        caption = f"Every one of the {len(records)} {plural}, ranked by {'creative firms' if creative else 'firms'}."
+    else:
+        records.sort(key=lambda r: page_of[r[0]])
+        caption = f"Every one of the {len(records)} {plural}, in page order."
+    headers = ["Rank", "Name", "Page"] + (["Firms"] if firms else []) + (["Creative firms"] if creative else []) \
+        + (["Creative LQ"] if lq else []) + ([klass[0]] if klass else [])
+    rows = []
+    for rank, (fid, n_firms, n_creative, lq_value, class_value) in enumerate(records, start=1):
+        row = [str(rank), str(name_of[fid]), str(page_of[fid])]
+        row += [_fmt(n_firms, 0)] if firms else []
+        row += [_fmt(n_creative, 0)] if creative else []
+        row += [_fmt(lq_value, 2)] if lq else []
+        row += [str(class_value) if class_value not in (None, "") else "–"] if klass else []
+        rows.append(row)
+    return headers, rows, caption
+
+
+def _fmt(value, places):
+    if not isinstance(value, (int, float)) or value != value:
+        return "–"
+    return f"{value:,.{places}f}"
+
+
+def methods_text(coverage, settings, plan) -> tuple[str, str]:
+    from ..styling import matching_styles
+
+    notes, seen = [], set()
+    for layer in plan.results:  # every statistic a layer carries (the key figures show them too)
+        for style in matching_styles(layer):
+            if style in atlas_pages.METHOD_NOTES and style not in seen:
+                seen.add(style)
+                notes.append(atlas_pages.METHOD_NOTES[style])
+    data = []
+    for layer in [*plan.results, *plan.context, *([plan.places] if plan.places is not None else [])]:
+        source = Path(layer.source().split("|")[0]).name if layer.providerType() in ("ogr", "gdal") else layer.providerType()
+        count = f"{layer.featureCount():,} features, " if layer.type() == QgsMapLayer.VectorLayer else ""
+        data.append(f"{friendly_title(layer)} ({layer.name()}): {count}{source}, {layer.crs().authid() or 'no CRS'}.")
+    data.append(f"Study area: {plan.study_how}.")
+    if plan.places is not None:
+        data.append(f"Place names: '{plan.places.name()}', field {plan.place_field}.")
+    if plan.basemap is not None:
+        data.append(f"Basemap tiles: {settings.basemap_attribution or 'see the attribution line'}.")
+    data.append(f"Sources and licences: {plan.attribution}")
+    settings_lines = []
+    if settings.filter_expression:
+        settings_lines.append(f"Only features where {settings.filter_expression}.")
+    if settings.sort_expression:
+        order = "ascending" if settings.sort_ascending else "descending"
+        settings_lines.append(f"Pages sorted by {settings.sort_expression} ({order}).")
+    return atlas_pages.methods_columns(notes, data, settings_lines)
 
 
 # --- export -------------------------------------------------------------------------------------------------
@@ -764,6 +1079,32 @@ def pdf_settings(layout=None) -> QgsLayoutExporter.PdfExportSettings:
     if layout is not None:
         settings.dpi = layout.renderContext().dpi()
     return settings
+
+
+def write_pdf_metadata(path, title: str, author: str = "", subject: str = "") -> None:
+    """Title, author and subject in the PDF's document information (what a reader's Properties dialog and search
+    engines show), added by GDAL as an incremental update of the file QGIS wrote."""
+    from osgeo import gdal
+
+    try:
+        dataset = gdal.Open(str(path), gdal.GA_Update)
+    except RuntimeError:  # GDAL raising instead of returning None (gdal.UseExceptions() set elsewhere)
+        dataset = None
+    if dataset is None:
+        raise CreativeClustersError(f"Cannot add the title to {Path(path).name}: GDAL could not open the PDF.")
+    for key, value in (("TITLE", title), ("AUTHOR", author), ("SUBJECT", subject),
+                       ("CREATOR", "Creative Clusters plugin for QGIS"), ("KEYWORDS", "creative industries, clusters")):
+        if value:
+            dataset.SetMetadataItem(key, str(value))
+    dataset = None  # noqa: F841 - closing writes the update
+
+
+def layout_metadata(layout) -> tuple[str, str, str]:
+    """(title, author, subject) of an atlas layout, from the variables the builder set."""
+    scope = QgsExpressionContextUtils.layoutScope(layout)
+    title = scope.variable("cc_title") or layout.name()
+    author = ", ".join(str(v) for v in (scope.variable("cc_author"), scope.variable("cc_organisation")) if v)
+    return str(title), author, str(scope.variable("cc_subtitle") or "")
 
 
 _RESULT_MESSAGES = {
@@ -797,6 +1138,7 @@ def export_atlas_pdf(layout_or_build, path, feedback=None) -> Path:
         if result != QgsLayoutExporter.Success:
             reason = error or _RESULT_MESSAGES.get(result, f"error code {int(result)}")
             raise CreativeClustersError(f"The atlas could not be exported to {path}: {reason}.")
+        write_pdf_metadata(temporary, *layout_metadata(layout))
         publish(temporary, path)
     finally:
         if os.path.exists(temporary):
@@ -832,6 +1174,7 @@ __all__ = [
     "AtlasBuild",
     "AtlasSettings",
     "DEFAULT_ATTRIBUTION",
+    "UK_OPEN_DATA_ATTRIBUTION",
     "build_atlas",
     "check_output_path",
     "export_atlas",

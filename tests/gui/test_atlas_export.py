@@ -1,8 +1,10 @@
-"""The atlas PDF: cover + overview + one page per filtered, sorted coverage feature, read back with poppler.
+"""The atlas PDF: cover, contents, summary, overview, one page per filtered, sorted coverage feature, and the
+methods page, read back with poppler.
 
-Page counts come from ``pdfinfo``; each page's text from ``pdftotext -f N -l N`` must hold that feature's
-name and key figures, computed here from the layer's attributes (not from the layout). The map extent of
-every page is checked to contain its feature.
+Page counts come from ``pdfinfo``; each page's text from ``pdftotext -f N -l N`` must hold what that page is
+about — the contents' page numbers, the summary's ranking and each feature's name and key figures — computed
+here from the layer's attributes (not from the layout). The map extent of every page is checked to contain its
+feature.
 """
 
 from __future__ import annotations
@@ -23,6 +25,16 @@ pytestmark = pytest.mark.skipif(
 def pdf_pages(path):
     out = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
     return int(next(line.split()[-1] for line in out.splitlines() if line.startswith("Pages:")))
+
+
+FRONT = 4  # cover, contents, summary, overview
+BACK = 1  # methods and data
+NO_MATTER = dict(cover=False, contents=False, summary=False, overview=False, methods=False)
+
+
+def pdf_info(path):
+    out = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    return {line.split(":", 1)[0]: line.split(":", 1)[1].strip() for line in out.splitlines() if ":" in line}
 
 
 def pdf_page_size(path):
@@ -51,43 +63,77 @@ def _expected(layer, keep, key, reverse=False):
     return sorted(rows, key=key, reverse=reverse)
 
 
-def test_atlas_pages_names_figures_and_extents(tmp_path, hotspot_areas):
+def _lq_words(feature):
+    if feature["lq_creative_lo"] > 1:
+        return "clearly more concentrated than the study area"
+    if feature["lq_creative_hi"] < 1:
+        return "clearly less concentrated than the study area"
+    return "not clearly different from the study area"
+
+
+def test_atlas_book_names_figures_and_extents(tmp_path, hotspot_areas):
+    import datetime
+
     from creative_clusters_plugin.layout.atlas import AtlasSettings, build_atlas, export_atlas_pdf, iterate_pages
 
     microclusters = R.microclusters_layer()
     settings = AtlasSettings(
         title="Creative hot spots atlas", subtitle="Test region", layers=[microclusters, hotspot_areas],
         filter_expression='"Gi_Bin" >= 2', sort_expression='"GiZScore"', sort_ascending=False,
+        organisation="Test Borough Council", author="GIS team",
     )
     build = build_atlas(hotspot_areas, settings)
     expected = _expected(hotspot_areas, lambda f: f["Gi_Bin"] >= 2, key=lambda f: f["GiZScore"], reverse=True)
-    assert build.feature_count == len(expected) > 3
+    n = len(expected)
+    assert build.feature_count == n > 3
     path = export_atlas_pdf(build, tmp_path / "atlas.pdf")
-    assert pdf_pages(path) == len(expected) + 2
+    total = n + FRONT + BACK
+    assert pdf_pages(path) == build.page_count == total
+    info = pdf_info(path)
+    assert info["Title"] == "Creative hot spots atlas" and "GIS team" in info["Author"]
 
     cover = page_text(path, 1)
-    assert "Creative hot spots atlas" in cover and "Test region" in cover
-    assert f"one page for each of the {len(expected)} areas" in cover
-    assert "Companies House" in cover and "Crown copyright" in cover
-    overview = page_text(path, 2)
-    assert f"Overview – {len(expected)} areas" in overview
-    for feature in expected:  # every atlas feature is labelled on the overview map
-        assert feature["area_name"] in overview
-    for page, feature in enumerate(expected, start=3):
+    for text in ("Creative hot spots atlas", "Test region", "Test Borough Council", "Prepared by GIS team",
+                 f"A map book of the {n} areas"):
+        assert text in cover
+    # nothing invented: without metadata or ATTRIBUTION the layers are named and their sources said to be missing
+    assert "no source or licence is recorded" in cover and "Crown copyright" not in cover
+    contents = page_text(path, 2)
+    assert contents.startswith("Contents")
+    assert "3 Summary" in contents and "4 Overview map" in contents and f"{total} Methods and data" in contents
+    for page, feature in enumerate(expected, start=FRONT + 1):
+        assert f"{page} {feature['area_name']}" in contents
+    summary = page_text(path, 3)
+    assert summary.startswith("Summary") and "ranked by creative firms" in summary
+    ranked = sorted(expected, key=lambda f: -f["n_creative"])
+    positions = [summary.index(f" {f['area_name']} ") for f in ranked]
+    assert positions == sorted(positions)  # most creative firms first
+    overview = page_text(path, 4)
+    assert f"Overview – {n} areas" in overview
+    for page, feature in enumerate(expected, start=FRONT + 1):  # every feature numbered with its page
+        assert f"{page} · {feature['area_name']}" in overview
+    for page, feature in enumerate(expected, start=FRONT + 1):
         text = page_text(path, page)
         assert text.startswith(feature["area_name"]), text[:80]
-        assert f"Firms: {feature['n_all']:,}" in text
         share = 100.0 * feature["n_creative"] / feature["n_all"]
-        assert f"Creative firms: {feature['n_creative']:,} ({share:.1f} %)" in text
-        assert f"Location quotient (creative): {feature['lq_creative']:.2f}" in text
-        assert f"(95% CI {feature['lq_creative_lo']:.2f}–{feature['lq_creative_hi']:.2f})" in text
+        assert f"{feature['n_all']:,}" in text and f"{feature['n_creative']:,} ({share:.0f} %)" in text
+        lq = feature["lq_creative"]
+        assert f"{lq:.2f} ({feature['lq_creative_lo']:.1f}–{feature['lq_creative_hi']:.1f})" in text
+        assert _lq_words(feature) in text
         level = {2: "95%", 3: "99%"}[feature["Gi_Bin"]]
-        assert f"Gi* class: Hot spot – {level} confidence (z = {feature['GiZScore']:.2f})" in text
+        assert f"Hot spot – {level} confidence" in text
+        assert "Study area" in text  # areas tile the study area: the comparison column is the study area's
         counts = {name: feature[f"n_{code}"] for code, name in zip(R.SUBSECTOR_CODES, R.SUBSECTOR_NAMES)}
         top = max(counts, key=counts.get)
-        assert f"{top} ({counts[top]:,})" in text
-        assert f"Page {page} of {len(expected) + 2}" in text
-        assert "Contains OS data © Crown copyright and database right 2025" in text
+        assert "Creative firms by sub-sector" in text
+        assert f"{int(100 * counts[top] / sum(counts.values()) + 0.5)}%" in text.replace(" %", "%")  # half up
+        assert f"Page {page} of {total}" in text
+        assert str(datetime.date.today().year - 1) + " (Code-Point" not in text
+    methods = page_text(path, total)
+    assert methods.startswith("Methods and data")
+    assert "Location quotient (LQ)" in methods and "An LQ of 2 means" in methods
+    assert "Hot spots (Getis-Ord Gi*)" in methods and "less than once in a hundred" in methods
+    assert "Only features where" in methods and "sorted by" in methods
 
     pages = list(iterate_pages(build))
     assert [f["area_name"] for f, _ in pages] == [f["area_name"] for f in expected]
@@ -101,8 +147,7 @@ def test_atlas_pages_names_figures_and_extents(tmp_path, hotspot_areas):
 def test_without_front_pages_and_a3_portrait(tmp_path, hotspot_areas):
     from creative_clusters_plugin.layout.atlas import AtlasSettings, export_atlas
 
-    settings = AtlasSettings(filter_expression='"Gi_Bin" = 3', cover=False, overview=False, page_size="A3",
-                             orientation="portrait")
+    settings = AtlasSettings(filter_expression='"Gi_Bin" = 3', page_size="A3", orientation="portrait", **NO_MATTER)
     build = export_atlas(hotspot_areas, tmp_path / "a3.pdf", settings)
     n = sum(1 for f in hotspot_areas.getFeatures() if f["Gi_Bin"] == 3)
     assert build.page_count == n
@@ -128,14 +173,15 @@ def test_point_coverage_gets_a_buffered_extent(tmp_path):
     points.updateExtents()
     build = build_atlas(points, AtlasSettings(point_buffer=400.0, layers=[points, polygons]))
     path = export_atlas_pdf(build, tmp_path / "points.pdf")
-    assert pdf_pages(path) == 5 + 2
+    assert pdf_pages(path) == 5 + FRONT + BACK
     for number, (feature, extent) in enumerate(iterate_pages(build), start=1):
         point = feature.geometry().asPoint()
         assert extent.contains(point)
         assert extent.center().distance(point) < 1.0  # centred on the point
         assert 800.0 - 1e-6 <= min(extent.width(), extent.height()) <= 1200.0  # the 400 m buffer on both sides
-        assert f"Microcluster {feature['cc_cluster_id']}" in page_text(path, number + 2)
-        assert f"Firms: {feature['n_firms']}" in page_text(path, number + 2)
+        text = page_text(path, number + FRONT)
+        assert text.startswith(f"Microcluster {feature['cc_cluster_id']}")
+        assert "Firms" in text and f" {feature['n_firms']} " in text
 
 
 def test_line_coverage(tmp_path):
@@ -143,7 +189,7 @@ def test_line_coverage(tmp_path):
 
     links = R.corridor_links_layer()
     build = export_atlas(links, tmp_path / "links.pdf", AtlasSettings(sort_expression='"gravity"', sort_ascending=False))
-    assert pdf_pages(tmp_path / "links.pdf") == links.featureCount() + 2 == build.page_count
+    assert pdf_pages(tmp_path / "links.pdf") == links.featureCount() + FRONT + BACK == build.page_count
 
 
 def test_zero_features_is_a_clear_error(tmp_path, hotspot_areas):
@@ -180,7 +226,7 @@ def test_unwritable_output_path(tmp_path, hotspot_areas):
     # missing folders are created; a name without .pdf gets it
     build = export_atlas(hotspot_areas, tmp_path / "new" / "folder" / "atlas", None)
     assert (tmp_path / "new" / "folder" / "atlas.pdf").is_file()
-    assert build.page_count == hotspot_areas.featureCount() + 2
+    assert build.page_count == hotspot_areas.featureCount() + FRONT + BACK
 
 
 def test_very_long_names_are_cut_not_overflowing(tmp_path):
@@ -189,12 +235,12 @@ def test_very_long_names_are_cut_not_overflowing(tmp_path):
     long_name = "The Exceptionally Long-Named Creative Quarter of " + "Somewhere-upon-Thames and District " * 8
     names = [long_name if i == 0 else f"Ward {i}" for i in range(4)]
     layer = R.areas_layer(n_side=2, names=names)
-    export_atlas(layer, tmp_path / "long.pdf", AtlasSettings(cover=False, overview=False))
+    export_atlas(layer, tmp_path / "long.pdf", AtlasSettings(**NO_MATTER))
     text = page_text(tmp_path / "long.pdf", 1)
     assert text.startswith(long_name[:60])
     assert "..." in text[:MAX_TITLE_CHARS + 20]  # the ellipsis "…" after NFKC normalisation
     assert long_name.strip() not in text  # cut, not printed in full
-    assert "Firms:" in text
+    assert "Key figures" in text
 
 
 def test_cancel_leaves_no_pdf(tmp_path, hotspot_areas):
@@ -226,13 +272,14 @@ def test_shipped_templates_have_every_item(qgis_app):
     from creative_clusters_plugin.layout.atlas import AtlasSettings, load_template
 
     ids = {"cc_main_map", "cc_inset_map", "cc_legend", "cc_scalebar", "cc_north_arrow", "cc_title", "cc_subtitle",
-           "cc_summary", "cc_date", "cc_attribution", "cc_page_number", "cc_cover_title", "cc_cover_map",
-           "cc_overview_page_map", "cc_overview_legend"}
+           "cc_summary", "cc_chart", "cc_date", "cc_attribution", "cc_page_number", "cc_cover_title", "cc_cover_map",
+           "cc_cover_organisation", "cc_logo", "cc_contents", "cc_summary_table", "cc_overview_page_map",
+           "cc_overview_legend", "cc_methods"} | set(template_builder.PAGE_ROLES.values())
     project = QgsProject()
     for size in template_builder.PAGE_SIZES:
         for orientation in template_builder.ORIENTATIONS:
             layout = load_template(project, AtlasSettings(page_size=size, orientation=orientation))
-            assert layout.pageCollection().pageCount() == 3
+            assert layout.pageCollection().pageCount() == 6
             found = {item.id() for item in layout.items() if hasattr(item, "id")}
             assert ids <= found, (size, orientation, ids - found)
             for item_id in ("cc_main_map", "cc_inset_map", "cc_cover_map"):
@@ -250,17 +297,21 @@ def test_shipped_templates_have_every_item(qgis_app):
 
 
 def test_hotspot_map_one_page(tmp_path, hotspot_areas):
+    import datetime
+
     from creative_clusters_plugin.layout.hotspot_map import export_hotspot_map
 
     renderer_before = hotspot_areas.renderer().type()
     path = export_hotspot_map(hotspot_areas, tmp_path / "hot.pdf", title="Creative hot spots — test",
-                              subtitle="Gi* of creative firm counts")
+                              subtitle="Gi* of creative firm counts", attribution="Firms © Example {year}")
     assert pdf_pages(path) == 1
     text = page_text(path, 1)
     assert "Creative hot spots — test" in text and "Gi* of creative firm counts" in text
     hot99 = sum(1 for f in hotspot_areas.getFeatures() if f["Gi_Bin"] == 3)
     assert f"Hot spot – 99% confidence: {hot99}" in text
-    assert "Contains Companies House data" in text
+    assert f"Firms © Example {datetime.date.today().year}." in text
+    assert "Study area" in text and "Hot and cold spots (Gi*)" in text
+    assert pdf_info(path)["Title"] == "Creative hot spots — test"
     assert hotspot_areas.renderer().type() == renderer_before  # the caller's style is untouched
 
 
@@ -292,9 +343,9 @@ def test_exportatlas_algorithm(tmp_path, run_alg):
     })
     layer = R.areas_layer()
     names = sorted(f["area_name"] for f in layer.getFeatures() if f["Gi_Bin"] == 3)
-    assert result["PAGES"] == len(names) + 2
-    assert pdf_pages(result["OUTPUT"]) == len(names) + 2
-    for page, name in enumerate(names, start=3):
+    assert result["PAGES"] == len(names) + FRONT + BACK
+    assert pdf_pages(result["OUTPUT"]) == len(names) + FRONT + BACK
+    for page, name in enumerate(names, start=FRONT + 1):
         assert page_text(result["OUTPUT"], page).startswith(name)
 
 
@@ -324,9 +375,10 @@ def test_custom_template_through_processing(tmp_path, run_alg, project_root):
     template = project_root / "resources" / "templates" / "atlas_a3_landscape.qpt"
     result = run_alg("exportatlas", {"COVERAGE": source, "TEMPLATE": str(template), "COVER": False,
                                      "OUTPUT": str(tmp_path / "a3.pdf")})
-    assert result["PAGES"] == 9 + 1  # nine areas and the overview page
+    assert result["PAGES"] == 9 + FRONT - 1 + BACK  # nine areas, contents, summary, overview, methods
     assert "A3" in pdf_page_size(result["OUTPUT"])
-    assert page_text(result["OUTPUT"], 1).startswith("Overview – 9 areas")
+    assert page_text(result["OUTPUT"], 1).startswith("Contents")
+    assert page_text(result["OUTPUT"], 3).startswith("Overview – 9 areas")
 
 
 def test_broken_template_is_a_clear_error(tmp_path, hotspot_areas):
@@ -335,8 +387,9 @@ def test_broken_template_is_a_clear_error(tmp_path, hotspot_areas):
 
     broken = tmp_path / "broken.qpt"
     broken.write_text("<Layout><not closed")
-    with pytest.raises(CreativeClustersError, match="not a valid .qpt"):
+    with pytest.raises(CreativeClustersError, match="broken.qpt") as error:
         build_atlas(hotspot_areas, AtlasSettings(template=broken))
+    assert "not closed" not in str(error.value)  # the file's content is never echoed
     with pytest.raises(CreativeClustersError, match="does not exist"):
         build_atlas(hotspot_areas, AtlasSettings(template=tmp_path / "missing.qpt"))
 
@@ -364,8 +417,8 @@ def test_atlas_of_the_demo_region(tmp_path, demo_region):
     build = build_atlas(areas, settings)
     path = export_atlas_pdf(build, tmp_path / "demo.pdf")
     expected = sorted((f for f in areas.getFeatures() if f.id() <= 6), key=lambda f: f["area_name"])
-    assert pdf_pages(path) == len(expected) + 2 == 8
-    for page, (feature, extent) in enumerate(iterate_pages(build), start=3):
-        assert feature["area_name"] == expected[page - 3]["area_name"]
+    assert pdf_pages(path) == len(expected) + FRONT + BACK == 11
+    for page, (feature, extent) in enumerate(iterate_pages(build), start=FRONT + 1):
+        assert feature["area_name"] == expected[page - FRONT - 1]["area_name"]
         assert extent.contains(feature.geometry().boundingBox())
         assert page_text(path, page).startswith(feature["area_name"])

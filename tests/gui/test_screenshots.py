@@ -62,6 +62,54 @@ def test_docks_grabbed_offscreen(tmp_path, qgis_iface, qgis_new_project):
             manager.removeLayout(layout)
 
 
+def test_atlas_dock_docked_in_a_1600x1000_window(tmp_path, qgis_iface, qgis_new_project):
+    """The atlas dock docked right in a 1600×1000 main window, scrolled to the top and to the bottom."""
+    from qgis.core import QgsProject
+    from qgis.PyQt.QtCore import QCoreApplication, Qt
+    from qgis.PyQt.QtWidgets import QLabel, QMainWindow
+
+    from creative_clusters_plugin.gui.atlas_dock import AtlasDock
+
+    areas, clusters = R.areas_layer(), R.microclusters_layer()
+    QgsProject.instance().addMapLayers([clusters, areas])
+    window = QMainWindow()
+    window.setCentralWidget(QLabel("map canvas", alignment=Qt.AlignmentFlag.AlignCenter))
+    window.resize(1600, 1000)
+    dock = AtlasDock(qgis_iface, window)
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    window.show()
+    try:
+        QCoreApplication.processEvents()
+        window.resizeDocks([dock], [380], Qt.Orientation.Horizontal)
+        dock.coverage_combo.setLayer(areas)
+        dock.set_checked_layers([clusters, areas])
+        dock.subtitle_edit.setText("Gi* hot spots of the demo region")
+        dock.filter_widget.setExpression('"Gi_Bin" = 3')
+        dock.organisation_edit.setText("Creative Region Observatory")
+        dock.author_edit.setText("A. Analyst")
+        dock.output_widget.setFilePath(str(tmp_path / "atlas.pdf"))
+        for edit in (dock.subtitle_edit, dock.organisation_edit):
+            edit.setCursorPosition(0)  # show the start of the text, as after typing and leaving the field
+        assert dock.build_layout(open_designer=False) is not None
+        assert dock.build_layout(open_designer=False) is not None  # a second one: "Build as" offers both
+        for _ in range(5):
+            QCoreApplication.processEvents()
+        assert window.grab().save(str(tmp_path / "window_atlas_dock.png"))
+        assert _is_real_picture(tmp_path / "window_atlas_dock.png", min_colours=5)
+        bar = dock.scroll_area.verticalScrollBar()
+        bar.setValue(bar.maximum())
+        QCoreApplication.processEvents()
+        assert dock.grab().save(str(tmp_path / "atlas_dock_bottom.png"))
+        assert _is_real_picture(tmp_path / "atlas_dock_bottom.png", min_colours=5)
+    finally:
+        window.hide()
+        dock.cleanup()
+        window.deleteLater()
+        manager = QgsProject.instance().layoutManager()
+        for layout in list(manager.layouts()):
+            manager.removeLayout(layout)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="xvfb-run not installed")
 def test_screenshot_script_in_a_real_window_under_xvfb(tmp_path):

@@ -15,38 +15,15 @@ from qgis.core import (
     QgsProcessingParameterString,
     QgsProcessingParameterVectorLayer,
     QgsProject,
-    QgsSingleSymbolRenderer,
 )
 
 from ...core.errors import CancelledError
 from ...layout.atlas import DEFAULT_ATTRIBUTION, DEFAULT_TITLE, AtlasSettings, build_atlas, check_output_path, export_atlas_pdf
-from ...styling import apply_style, detect_result_type
 from ..base_algorithm import Cancelled, CreativeClustersAlgorithm
+from ..map_parameters import CONTEXT_HELP, add_context_parameters, context_settings, style_if_unstyled
 
 PAGE_SIZES = ("A4", "A3")
 ORIENTATIONS = ("Landscape", "Portrait")
-
-
-def style_if_unstyled(layer, project, feedback):
-    """A layer Processing loaded from a file (not a project layer) draws with a plain single symbol: give it
-    its GeoPackage default style, or the plugin's style for its result type. Project layers keep theirs."""
-    if layer is None or project is not None and project.mapLayer(layer.id()) is not None:
-        return
-    if layer.type() == layer.VectorLayer and not isinstance(layer.renderer(), QgsSingleSymbolRenderer):
-        return
-    try:
-        _, loaded = layer.loadDefaultStyle()
-    except Exception:  # providers without default styles
-        loaded = False
-    if loaded and not (layer.type() == layer.VectorLayer and isinstance(layer.renderer(), QgsSingleSymbolRenderer)):
-        return
-    style = detect_result_type(layer)
-    if style:
-        try:
-            apply_style(layer, style)
-            feedback.pushInfo(f"Layer '{layer.name()}' drawn with the '{style}' style.")
-        except Exception as error:  # styling must not stop the atlas
-            feedback.pushWarning(f"Could not style '{layer.name()}': {error}")
 
 
 class ExportAtlas(CreativeClustersAlgorithm):
@@ -55,8 +32,8 @@ class ExportAtlas(CreativeClustersAlgorithm):
     GROUP = "5 · Maps and atlas"
     GROUP_ID = "maps"
     TAGS = "atlas,print,layout,pdf,map book,report,councillors,cover,overview"
-    HELP = """<p>Writes a printable <b>map book</b> as one PDF: a <b>cover page</b>, an <b>overview page</b> (the whole study area with every atlas feature labelled) and then <b>one page per feature</b> of the coverage layer — areas, microclusters, corridors or any polygon, line or point layer.</p>
-<p>Each feature page has the feature's name as title, an atlas-driven map with a margin around the feature (points get a square window of fixed scale, half the typical spacing between points wide), an overview inset locating the page, a legend of the layers shown (filtered to what the map shows), scale bar, north arrow, a <b>key figures</b> box with whichever of these fields exist — firms (n_all / n_firms), creative firms and share (n_creative), creative LQ with its 95 % interval (lq_creative, _lo, _hi), Gi* class and z (Gi_Bin, GiZScore), local Moran type (COType), dominant sub-sector, the top three sub-sectors (n_advert … n_music), Nesta 2018 flag, rank, area — the date, the page number and the data attribution.</p>
+    HELP = """<p>Writes a printable <b>map book</b> as one PDF: a <b>cover</b>, a <b>contents</b> page, a <b>summary</b> table ranking every feature, an <b>overview</b> map (the whole study area with every feature numbered by its page), <b>one page per feature</b> of the coverage layer — areas, microclusters, corridors or any polygon, line or point layer — and a closing <b>methods and data</b> page.</p>
+<p>Each feature page has the feature's name as title, an atlas-driven map with a margin around the feature (points get a square window of fixed scale, half the typical spacing between points wide), an overview inset locating the page, a legend of the layers shown (filtered to what the map shows), scale bar, north arrow, a <b>key figures</b> table comparing the feature with the study area (firms, creative firms and share, creative LQ with its 95 % interval, firms per hectare, its class: Gi_Bin, COType, PATTERN or dominant sub-sector — whichever fields exist), one plain-English sentence saying what the LQ and the hot-spot class mean, a <b>chart of its creative sub-sector mix</b> (from n_advert … n_music), the date, the page number and the attribution.</p>
 <h3>Parameters</h3>
 <ul>
 <li><b>Coverage layer</b> (COVERAGE): one page per feature. A layer with no features, or none left after the filter, is an error.</li>
@@ -68,7 +45,10 @@ class ExportAtlas(CreativeClustersAlgorithm):
 <li><b>Page name</b> (NAME, optional expression): the title of each page; default the first name field found (area_name, name, …NM) or a numbered id (cc_cluster_id, corridor_id). Names longer than 90 characters are cut with an ellipsis.</li>
 <li><b>Page size</b> (PAGE_SIZE: A4, A3), <b>Orientation</b> (ORIENTATION: landscape, portrait).</li>
 <li><b>Cover page</b> (COVER) and <b>Overview page</b> (OVERVIEW): on by default.</li>
-<li><b>Attribution</b> (ATTRIBUTION): the data notices printed on every page; the default covers Companies House, OS (Code-Point Open), Royal Mail and ONS boundaries under the Open Government Licence.</li>
+<li><b>Attribution</b> (ATTRIBUTION): the data notices printed on every page, "{year}" replaced by the current year. Empty (default): built from the layers' own metadata (Layer Properties › Metadata › Access: rights and licences), and when none records a source, the layers are named with a note saying so — nothing is invented. For the UK open data this plugin works with, the credits read: "Contains Companies House data licensed under the Open Government Licence v3.0. Contains OS data © Crown copyright and database right {year}. Contains Royal Mail data © Royal Mail copyright and database right {year} (Code-Point Open). Source: Office for National Statistics licensed under the Open Government Licence v3.0."</li>
+""" + CONTEXT_HELP + """
+<li><b>Organisation</b> (ORGANISATION), <b>Author</b> (AUTHOR) and <b>Logo</b> (LOGO, an image): on the cover; title and author also go into the PDF's properties.</li>
+<li><b>Contents</b> (CONTENTS), <b>Summary</b> (SUMMARY: every feature ranked by creative firms, with its page, firms, creative firms, LQ and class) and <b>Methods and data</b> (METHODS: what each statistic shown means in plain English, the layers and sources, the filter and sort) pages: on by default.</li>
 <li><b>Output PDF</b> (OUTPUT). Missing folders are created; an unwritable folder or a read-only file is an error before anything is rendered.</li>
 </ul>
 <h3>How it runs</h3>
@@ -90,6 +70,17 @@ class ExportAtlas(CreativeClustersAlgorithm):
     OVERVIEW = "OVERVIEW"
     ATTRIBUTION = "ATTRIBUTION"
     POINT_BUFFER = "POINT_BUFFER"
+    PLACES = "PLACES"
+    PLACE_FIELD = "PLACE_FIELD"
+    STUDY_AREA = "STUDY_AREA"
+    BASEMAP = "BASEMAP"
+    BASEMAP_ATTRIBUTION = "BASEMAP_ATTRIBUTION"
+    ORGANISATION = "ORGANISATION"
+    AUTHOR = "AUTHOR"
+    LOGO = "LOGO"
+    CONTENTS = "CONTENTS"
+    SUMMARY = "SUMMARY"
+    METHODS = "METHODS"
     OUTPUT = "OUTPUT"
     PAGES = "PAGES"
 
@@ -137,6 +128,17 @@ class ExportAtlas(CreativeClustersAlgorithm):
             QgsProcessingParameterString(self.ATTRIBUTION, self.tr("Attribution"), defaultValue=DEFAULT_ATTRIBUTION,
                                          multiLine=True, optional=True)
         )
+        add_context_parameters(self)
+        self.addParameter(QgsProcessingParameterString(self.ORGANISATION, self.tr("Organisation (cover)"), defaultValue="",
+                                                       optional=True))
+        self.addParameter(QgsProcessingParameterString(self.AUTHOR, self.tr("Author (cover, PDF properties)"),
+                                                       defaultValue="", optional=True))
+        self.addParameter(QgsProcessingParameterFile(self.LOGO, self.tr("Logo image (cover)"), optional=True,
+                                                     fileFilter="Images (*.png *.jpg *.jpeg *.svg)"))
+        self.addParameter(QgsProcessingParameterBoolean(self.CONTENTS, self.tr("Contents page"), defaultValue=True))
+        self.addParameter(QgsProcessingParameterBoolean(self.SUMMARY, self.tr("Summary page (ranked table)"),
+                                                        defaultValue=True))
+        self.addParameter(QgsProcessingParameterBoolean(self.METHODS, self.tr("Methods and data page"), defaultValue=True))
         buffer = QgsProcessingParameterNumber(
             self.POINT_BUFFER, self.tr("Map half-width around point features (0 = automatic)"),
             QgsProcessingParameterNumber.Double, defaultValue=0.0, minValue=0.0,
@@ -171,6 +173,13 @@ class ExportAtlas(CreativeClustersAlgorithm):
             point_buffer=self.parameterAsDouble(parameters, self.POINT_BUFFER, context) or None,
             cover=self.parameterAsBoolean(parameters, self.COVER, context),
             overview=self.parameterAsBoolean(parameters, self.OVERVIEW, context),
+            contents=self.parameterAsBoolean(parameters, self.CONTENTS, context),
+            summary=self.parameterAsBoolean(parameters, self.SUMMARY, context),
+            methods=self.parameterAsBoolean(parameters, self.METHODS, context),
+            organisation=self.parameterAsString(parameters, self.ORGANISATION, context) or "",
+            author=self.parameterAsString(parameters, self.AUTHOR, context) or "",
+            logo=self.parameterAsFile(parameters, self.LOGO, context) or None,
+            **context_settings(self, parameters, context, feedback),
         )
         # a private project: the layout must not appear in (or change) the user's project
         layout_project = QgsProject()

@@ -6,14 +6,16 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFileDestination,
+    QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterString,
     QgsProcessingParameterVectorLayer,
     QgsProject,
 )
 
 from ...layout.atlas import DEFAULT_ATTRIBUTION, check_output_path
-from ...layout.hotspot_map import export_hotspot_map
+from ...layout.hotspot_map import HotspotMapOptions, export_hotspot_map
 from ..base_algorithm import CreativeClustersAlgorithm
+from ..map_parameters import CONTEXT_HELP, add_context_parameters, context_settings, style_if_unstyled
 
 PAGE_SIZES = ("A4", "A3")
 ORIENTATIONS = ("Landscape", "Portrait")
@@ -31,7 +33,10 @@ class ExportHotspotMap(CreativeClustersAlgorithm):
 <li><b>Gi* result layer</b> (INPUT): a layer with the Gi_Bin field; an error otherwise, or when it has no features.</li>
 <li><b>Title</b> (TITLE), <b>Subtitle</b> (SUBTITLE).</li>
 <li><b>Page size</b> (PAGE_SIZE: A4, A3) and <b>Orientation</b> (ORIENTATION: landscape, portrait).</li>
-<li><b>Attribution</b> (ATTRIBUTION): data notices; the default covers Companies House, OS, Royal Mail and ONS under the Open Government Licence.</li>
+<li><b>More layers</b> (LAYERS, optional, top first): Creative Clusters results keep their style; other layers (roads, stations, boundaries) are drawn beneath in a muted grey. The map is fitted to the Gi* layer and the study area, never to these.</li>
+<li><b>Attribution</b> (ATTRIBUTION): data notices, "{year}" replaced by the current year; empty (default) = built from the layers' metadata rights and licences, nothing invented (see <i>Export creative-cluster atlas</i> for the usual UK open data credits).</li>
+""" + CONTEXT_HELP + """
+<li><b>Author</b> (AUTHOR): in the PDF's properties, with the title.</li>
 <li><b>Output PDF</b> (OUTPUT): missing folders are created; an unwritable folder is an error.</li>
 </ul>
 <p>The layer is drawn with the plugin's Gi_Bin style on the map only; its own style is not changed. Runs on the main thread like QGIS's own layout exporters. Text stays text in the PDF.</p>"""
@@ -42,6 +47,8 @@ class ExportHotspotMap(CreativeClustersAlgorithm):
     PAGE_SIZE = "PAGE_SIZE"
     ORIENTATION = "ORIENTATION"
     ATTRIBUTION = "ATTRIBUTION"
+    LAYERS = "LAYERS"
+    AUTHOR = "AUTHOR"
     OUTPUT = "OUTPUT"
 
     def flags(self):
@@ -64,6 +71,13 @@ class ExportHotspotMap(CreativeClustersAlgorithm):
             QgsProcessingParameterString(self.ATTRIBUTION, self.tr("Attribution"), defaultValue=DEFAULT_ATTRIBUTION,
                                          multiLine=True, optional=True)
         )
+        self.addParameter(
+            QgsProcessingParameterMultipleLayers(self.LAYERS, self.tr("More layers to show (top first)"),
+                                                 QgsProcessing.TypeMapLayer, optional=True)
+        )
+        add_context_parameters(self)
+        self.addParameter(QgsProcessingParameterString(self.AUTHOR, self.tr("Author (PDF properties)"), defaultValue="",
+                                                       optional=True))
         self.addParameter(QgsProcessingParameterFileDestination(self.OUTPUT, self.tr("Map PDF"), "PDF files (*.pdf)"))
 
     def execute(self, parameters, context, feedback):
@@ -72,18 +86,21 @@ class ExportHotspotMap(CreativeClustersAlgorithm):
             raise QgsProcessingException(self.invalidSourceError(parameters, self.INPUT))
         output = check_output_path(self.parameterAsFileOutput(parameters, self.OUTPUT, context))
         project = QgsProject()
+        layers = self.parameterAsLayerList(parameters, self.LAYERS, context) or []
+        for extra in layers:
+            style_if_unstyled(extra, context.project(), feedback)
+        options = HotspotMapOptions(
+            title=self.parameterAsString(parameters, self.TITLE, context) or "Creative hot spots",
+            subtitle=self.parameterAsString(parameters, self.SUBTITLE, context) or "",
+            attribution=self.parameterAsString(parameters, self.ATTRIBUTION, context) or "",
+            page_size=PAGE_SIZES[self.parameterAsEnum(parameters, self.PAGE_SIZE, context)],
+            orientation=ORIENTATIONS[self.parameterAsEnum(parameters, self.ORIENTATION, context)].lower(),
+            layers=layers,
+            author=self.parameterAsString(parameters, self.AUTHOR, context) or "",
+            **context_settings(self, parameters, context, feedback),
+        )
         try:
-            path = export_hotspot_map(
-                layer,
-                output,
-                title=self.parameterAsString(parameters, self.TITLE, context) or "Creative hot spots",
-                subtitle=self.parameterAsString(parameters, self.SUBTITLE, context) or "",
-                attribution=self.parameterAsString(parameters, self.ATTRIBUTION, context)
-                if parameters.get(self.ATTRIBUTION) is not None else DEFAULT_ATTRIBUTION,
-                page_size=PAGE_SIZES[self.parameterAsEnum(parameters, self.PAGE_SIZE, context)],
-                orientation=ORIENTATIONS[self.parameterAsEnum(parameters, self.ORIENTATION, context)].lower(),
-                project=project,
-            )
+            path = export_hotspot_map(layer, output, options, project=project)
         finally:
             del project
         feedback.setProgress(100)
