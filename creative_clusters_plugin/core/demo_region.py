@@ -25,6 +25,9 @@ What is generated (all in EPSG:27700, British National Grid metres)
   ``SICCode.SicText_1`` … ``_4`` ("62012 - Business and domestic software development"; the 2nd–4th
   are NULL for most firms).
 * ``towns`` – the town and village centres used to build the population surface.
+* ``roads`` – context for maps, derived from the towns without randomness: the "Vale Motorway" along the
+  corridor towns (Kelham – Millbrook – Stanton Cross – Bramford) and A roads joining every other town to the
+  network (the shortest links that connect all towns, a minimum spanning tree). Fields ``name``, ``road_class``.
 
 SIC codes follow rough UK register proportions (the embedded :data:`SIC_TABLE`, written for this
 module from general knowledge of the UK SIC 2007 condensed list): about 3.6 % of background trading
@@ -46,7 +49,7 @@ Planted structure (the ground truth, see :func:`write_demo_region`)
   mixed sub-sectors), at least 1.9 km from any planted cluster centre.
 * A background of creative firms everywhere else following the firm density, with no structure.
 
-Files written into ``folder``: ``demo_region.gpkg`` (layers ``region``, ``towns``, ``areas``,
+Files written into ``folder``: ``demo_region.gpkg`` (layers ``region``, ``towns``, ``roads``, ``areas``,
 ``postcodes``, ``firms``), ``firms.csv`` (the firms without coordinates, same columns), ``postcodes.csv``
 (Code-Point Open columns, *with* a header row: ``Postcode, Positional_quality_indicator, Eastings,
 Northings, Country_code, NHS_regional_HA_code, NHS_HA_code, Admin_county_code, Admin_district_code,
@@ -917,6 +920,7 @@ def generate_demo_region(seed: int = DEFAULT_SEED) -> dict:
         crs=CRS,
     )
 
+    roads = _roads(boundary)
     truth = _ground_truth(
         seed, boundary, areas, seed_tree, firms, xy, first_codes, sub_of_firm, cluster_of_firm, kind,
         unit_xy, codes, fa_unit, n_none_supplied, n_null, n_blank, n_postcode_variants,
@@ -924,12 +928,43 @@ def generate_demo_region(seed: int = DEFAULT_SEED) -> dict:
     return {
         "region": region,
         "towns": towns,
+        "roads": roads,
         "areas": areas,
         "postcodes": postcodes,
         "firms": firms_gdf,
         "codepoint": codepoint,
         "truth": truth,
     }
+
+
+MOTORWAY_TOWNS = ("Kelham", "Millbrook", "Stanton Cross", "Bramford")
+
+
+def _roads(boundary):
+    """The Vale Motorway through the corridor towns and A roads (a minimum spanning tree of the towns, the
+    motorway's links taken first), clipped to the region. Deterministic: no random numbers are drawn."""
+    import geopandas as gpd
+    from scipy.sparse.csgraph import minimum_spanning_tree
+    from shapely.geometry import LineString
+
+    names = [t[0] for t in TOWNS]
+    xy = np.array([_km(t[1], t[2]) for t in TOWNS])
+    order = [names.index(n) for n in MOTORWAY_TOWNS]
+    distances = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    for a, b in zip(order, order[1:]):  # the motorway's links cost almost nothing, so the tree keeps them
+        distances[a, b] = distances[b, a] = 1e-3
+    tree = minimum_spanning_tree(distances).tocoo()
+    motorway = set(zip(order, order[1:])) | set(zip(order[1:], order))
+    rows, number = [], 600
+    for a, b in sorted(zip(tree.row.tolist(), tree.col.tolist())):
+        if (a, b) in motorway:
+            continue
+        number += 1
+        line = LineString([xy[a], xy[b]]).intersection(boundary)
+        rows.append((f"A{number} {names[a]} – {names[b]}", "A road", line))
+    rows.append(("Vale Motorway", "Motorway", LineString([xy[i] for i in order]).intersection(boundary)))
+    return gpd.GeoDataFrame({"name": [r[0] for r in rows], "road_class": [r[1] for r in rows]},
+                            geometry=[r[2] for r in rows], crs=CRS)
 
 
 def _ground_truth(seed, boundary, areas, seed_tree, firms, xy, first_codes, sub_of_firm, cluster_of_firm,
@@ -1058,7 +1093,7 @@ def _ground_truth(seed, boundary, areas, seed_tree, firms, xy, first_codes, sub_
 def write_demo_region(folder, seed: int = DEFAULT_SEED) -> dict:
     """Generate the demo region and write it into ``folder`` (created when missing).
 
-    Writes ``demo_region.gpkg`` (layers ``region``, ``towns``, ``areas``, ``postcodes``, ``firms``),
+    Writes ``demo_region.gpkg`` (layers ``region``, ``towns``, ``roads``, ``areas``, ``postcodes``, ``firms``),
     ``firms.csv``, ``postcodes.csv`` and ``ground_truth.json``.
 
     Returns ``{"gpkg", "firms_csv", "postcodes_csv", "truth", "truth_data", "folder"}`` (paths as str;
@@ -1070,7 +1105,7 @@ def write_demo_region(folder, seed: int = DEFAULT_SEED) -> dict:
     gpkg = os.path.join(folder, "demo_region.gpkg")
     if os.path.exists(gpkg):
         os.remove(gpkg)
-    for layer in ("region", "towns", "areas", "postcodes", "firms"):
+    for layer in ("region", "towns", "roads", "areas", "postcodes", "firms"):
         data[layer].to_file(gpkg, driver="GPKG", layer=layer)
     firms_csv = os.path.join(folder, "firms.csv")
     data["firms"].drop(columns="geometry").to_csv(firms_csv, index=False)

@@ -575,11 +575,20 @@ class MapPlan:
     attribution: str
 
     def layers(self, helper=None) -> list:
-        """Map layers, top first."""
+        """Map layers, top first: the highlight and places; result points and lines; context points and lines
+        (roads stay visible over a choropleth); the study-area outline; result polygons; context polygons; the
+        basemap."""
+        def polygons(layer):
+            return (layer.type() == QgsMapLayer.VectorLayer
+                    and QgsWkbTypes.geometryType(layer.wkbType()) == QgsWkbTypes.PolygonGeometry)
+
         top = [helper] if helper is not None else []
         top += [self.places] if self.places is not None else []
         bottom = [self.basemap] if self.basemap is not None else []
-        return [*top, *self.results, self.study, *self.context, *bottom]
+        return [*top, *[lyr for lyr in self.results if not polygons(lyr)],
+                *[lyr for lyr in self.context if not polygons(lyr)], self.study,
+                *[lyr for lyr in self.results if polygons(lyr)], *[lyr for lyr in self.context if polygons(lyr)],
+                *bottom]
 
     def keep_with(self, layout) -> None:
         """The layers made for the maps (study-area outline, basemap) live as long as the layout, which draws them
@@ -887,6 +896,36 @@ def _configure_legends(layout, plan):
         legend = _item(layout, legend_id, QgsLayoutItemLegend)
         if legend is not None:
             _fill_legend(legend, entries)
+    page_legend = _item(layout, "cc_legend", QgsLayoutItemLegend)
+    if page_legend is not None and page_legend.legendFilterByMapEnabled():
+        # each feature page lists the classes its map shows: fit the legend again to those, page by page
+        layout.atlas().featureChanged.connect(lambda _feature, legend=page_legend: refit_to_page(legend))
+
+
+def refit_to_page(legend):
+    """Fit the legend to the entries the current page's map shows (its filter by map content)."""
+    try:
+        apply_map_filter(legend)
+        fit_legend(legend, refilter=True)
+    except RuntimeError:  # the layout was deleted while the connection lived on
+        pass
+
+
+def apply_map_filter(legend):
+    """Filter the legend's model by what its linked map shows now (QGIS itself does it only when painting)."""
+    linked = legend.linkedMap()
+    if linked is None or not legend.legendFilterByMapEnabled():
+        return
+    from qgis.PyQt.QtCore import QSizeF
+
+    settings = linked.mapSettings(linked.extent(), QSizeF(linked.rect().width(), linked.rect().height()), 25.4, False)
+    model = legend.model()
+    if hasattr(model, "setLegendFilterByMap"):  # QGIS 3.22 … 3.30
+        model.setLegendFilterByMap(settings)
+    else:  # QGIS ≥ 3.32 / 4
+        from qgis.core import QgsLayerTreeFilterSettings
+
+        model.setFilterSettings(QgsLayerTreeFilterSettings(settings))
 
 
 def _fill_legend(legend, entries):
@@ -906,42 +945,68 @@ def _fill_legend(legend, entries):
 
 
 LEGEND_STYLES = (QgsLegendStyle.Title, QgsLegendStyle.Group, QgsLegendStyle.Subgroup, QgsLegendStyle.SymbolLabel)
+#: styles whose top margin (mm) sets the spacing between legend entries
+SPACED_STYLES = (QgsLegendStyle.Group, QgsLegendStyle.Subgroup, QgsLegendStyle.Symbol, QgsLegendStyle.SymbolLabel)
 
 
 def legend_content_size(legend):
-    """Size (mm) the legend needs for all its entries (the per-page map filter off: the worst case)."""
-    from qgis.core import QgsLayoutSize as _Size
+    """Size (mm) the legend needs for all its entries (the worst case of the per-page map filter)."""
+    from qgis.core import QgsLegendRenderer
 
-    size, position = legend.sizeWithUnits(), legend.positionWithUnits()
-    filtered = legend.legendFilterByMapEnabled()
-    legend.setLegendFilterByMapEnabled(False)
-    legend.setResizeToContents(True)
-    legend.adjustBoxSize()
-    needed = (legend.rect().width(), legend.rect().height())
-    legend.setResizeToContents(False)
-    legend.attemptResize(_Size(size.width(), size.height(), size.units()))
-    legend.attemptMove(position)
-    legend.setLegendFilterByMapEnabled(filtered)
-    return needed
+    size = QgsLegendRenderer(legend.model(), legend.legendSettings()).minimumSize()
+    return size.width(), size.height()
 
 
-def fit_legend(legend, smallest: float = 4.5):
-    """Two columns when that fits, then smaller fonts and symbols, until the content fits the frame."""
-    box_w, box_h = legend.rect().width(), legend.rect().height()
+def legend_base_fonts(legend) -> dict:
+    """The legend's fonts as the template set them (kept on the item, so refitting never compounds)."""
+    saved = legend.customProperty("cc_base_fonts")
+    if saved:
+        fonts = {}
+        for style, text in zip(LEGEND_STYLES, str(saved).split("|")):
+            font = QFont()
+            font.fromString(text)
+            fonts[style] = font
+        return fonts
     fonts = {style: QFont(legend.style(style).font()) for style in LEGEND_STYLES}
-    for factor in (1.0, 0.9, 0.8, 0.7, 0.6, 0.5):
-        for style, font in fonts.items():
-            scaled = QFont(font)
-            scaled.setPointSizeF(max(smallest, font.pointSizeF() * factor))
-            legend.setStyleFont(style, scaled)
-        legend.setSymbolHeight(max(2.0, 3.5 * factor))
-        legend.setSymbolWidth(max(3.0, 5.0 * factor))
-        for columns in (1, 2):
-            legend.setColumnCount(columns)
-            legend.updateLegend()
-            width, height = legend_content_size(legend)
-            if width <= box_w + 0.1 and height <= box_h + 0.1:
-                return factor, columns
+    legend.setCustomProperty("cc_base_fonts", "|".join(fonts[style].toString() for style in LEGEND_STYLES))
+    return fonts
+
+
+def legend_base_margins(legend) -> dict:
+    saved = legend.customProperty("cc_base_margins")
+    if saved:
+        return dict(zip(SPACED_STYLES, (float(v) for v in str(saved).split("|"))))
+    margins = {style: legend.rstyle(style).margin(QgsLegendStyle.Top) for style in SPACED_STYLES}
+    legend.setCustomProperty("cc_base_margins", "|".join(str(margins[style]) for style in SPACED_STYLES))
+    return margins
+
+
+def fit_legend(legend, smallest: float = 4.5, refilter: bool = False):
+    """Columns, then smaller fonts and symbols, then tighter spacing without the "Legend" title, until every entry
+    fits the frame. Returns (font factor, columns) or None when even the most compact legend is too big."""
+    box_w, box_h = legend.rect().width(), legend.rect().height()
+    fonts = legend_base_fonts(legend)
+    margins = legend_base_margins(legend)
+    for compact in (False, True):
+        legend.setTitle("" if compact else "Legend")
+        legend.setBoxSpace(1.0 if compact else 2.0)
+        for style, margin in margins.items():
+            legend.rstyle(style).setMargin(QgsLegendStyle.Top, min(margin, 0.6) if compact else margin)
+        for factor in (1.0, 0.9, 0.8, 0.7, 0.6, 0.5):
+            for style, font in fonts.items():
+                scaled = QFont(font)
+                scaled.setPointSizeF(max(smallest, font.pointSizeF() * factor))
+                legend.setStyleFont(style, scaled)
+            legend.setSymbolHeight(max(2.0, 3.5 * factor))
+            legend.setSymbolWidth(max(3.0, 5.0 * factor))
+            for columns in (1, 2, 3):
+                legend.setColumnCount(columns)
+                legend.updateLegend()
+                if refilter:
+                    apply_map_filter(legend)
+                width, height = legend_content_size(legend)
+                if width <= box_w + 0.1 and height <= box_h + 0.1:
+                    return factor, columns
     return None
 
 

@@ -417,7 +417,7 @@ def _feature_page(b, f, page):
         map_h = H - top - f.footer - m
         main_map = b.map("cc_main_map", page, m, top, map_w, map_h)
         x2 = m + map_w + m * 0.6
-        boxes = _stack(top, map_h, (0.17, 0.34, 0.25, 0.24), gap=0.012 * H)
+        boxes = _stack(top, map_h, (0.16, 0.33, 0.22, 0.29), gap=0.010 * H)
         inset = b.map("cc_inset_map", page, x2, boxes[0][0], side_w, boxes[0][1])
         _key_figures(b, page, x2, boxes[1][0], side_w, boxes[1][1], k)
         b.label("cc_chart", page, x2, boxes[2][0], side_w, boxes[2][1], size=6.5)
