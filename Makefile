@@ -104,6 +104,10 @@ bench: venv refenv build
 
 screenshots: venv build
 	xvfb-run -a -s "-screen 0 1600x1000x24" env QT_QPA_PLATFORM=xcb $(PY) scripts/screenshots.py --output screenshots
+	$(SYS_PYTHON) scripts/real_data_atlas.py --output screenshots --eps 150
+	@for pdf in $(OUT)/atlas.pdf $(OUT)/hotspot_map.pdf screenshots/sheffield_atlas.pdf; do \
+		if [ -f $$pdf ]; then pdftoppm -r 60 -png $$pdf screenshots/pdf_$$(basename $$pdf .pdf); fi; done
+	@echo "Look at every page: screenshots/pdf_*.png"
 
 # rebuild the shipped Processing model from the registered algorithms (checks every parameter name)
 model: .deps-ok

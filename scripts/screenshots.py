@@ -11,7 +11,10 @@ apply; fill in the atlas form, build the layout) and writes:
 * ``window_style_dock.png`` — the whole window after styling the Gi* layer from the style dock;
 * ``style_dock_lq.png`` — the style dock set to LQ classes (natural breaks, chosen ramp);
 * ``atlas_dock.png`` — the atlas dock filled in, after building the layout;
-* ``atlas_page_cover.png``, ``atlas_page_overview.png``, ``atlas_page_feature.png`` — pages of that atlas.
+* ``atlas_page_cover.png`` … ``atlas_page_methods.png`` — the six template pages of that atlas.
+
+``make screenshots`` then renders every page of ``make demo``'s ``atlas.pdf`` and ``hotspot_map.pdf`` and of the
+real-data atlas of Sheffield (``scripts/real_data_atlas.py``, when ``../shared/data`` is there) with ``pdftoppm``.
 
 Run: ``xvfb-run -a -s "-screen 0 1600x1000x24" env QT_QPA_PLATFORM=xcb /usr/bin/python3 scripts/screenshots.py``.
 The offscreen platform works too (``QT_QPA_PLATFORM=offscreen``): widgets are grabbed with ``widget.grab()``.
@@ -242,8 +245,9 @@ def main(argv=None):
         atlas = layout.atlas()
         atlas.beginRender()
         atlas.first()
-        for page, name in ((0, "cover"), (1, "overview"), (2, "feature")):
-            render_page(layout, page, output / f"atlas_page_{name}.png")
+        for page, name in enumerate(("cover", "contents", "summary", "overview", "feature", "methods")):
+            if page < layout.pageCollection().pageCount():
+                render_page(layout, page, output / f"atlas_page_{name}.png")
         atlas.endRender()
 
     for dock in docks:

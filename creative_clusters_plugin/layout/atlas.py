@@ -41,11 +41,14 @@ from qgis.core import (
     QgsGeometry,
     QgsLayerTreeLayer,
     QgsLayoutExporter,
+    QgsLayoutItem,
     QgsLayoutItemLabel,
     QgsLayoutItemLegend,
     QgsLayoutItemMap,
     QgsLayoutItemPicture,
     QgsLayoutObject,
+    QgsLayoutPoint,
+    QgsLayoutSize,
     QgsLegendStyle,
     QgsLineSymbol,
     QgsMapLayer,
@@ -458,7 +461,9 @@ def build_helper_layer(coverage, pages, front_pages: int):
                             QgsField("cc_in_atlas", QVariant.Int)])
     helper.updateFields()
     page_of = {fid: (front_pages + i + 1, name) for i, (fid, name) in enumerate(pages)}
-    with_names = len(pages) <= OVERVIEW_NAMES_UP_TO
+    shorts = [str(name).split(" – ")[-1] for _, name in pages]
+    # names only when few and telling apart (not "5 · Sheffield", "6 · Sheffield" …)
+    with_names = len(pages) <= OVERVIEW_NAMES_UP_TO and len(set(shorts)) == len(shorts)
     features = []
     for feature in coverage.getFeatures(QgsFeatureRequest().setNoAttributes()):
         geometry = feature.geometry()
@@ -903,12 +908,37 @@ def _configure_legends(layout, plan):
 
 
 def refit_to_page(legend):
-    """Fit the legend to the entries the current page's map shows (its filter by map content)."""
+    """Fit the legend to the entries the current page's map shows (its filter by map content). When even the most
+    compact legend is too big, it takes the sub-sector chart's place on that page (the chart is hidden there)."""
     try:
+        layout = legend.layout()
+        chart = [item for item in layout.items() if isinstance(item, QgsLayoutItem) and item.id().startswith("cc_chart")]
+        box = _legend_home(legend)
+        legend.attemptMove(QgsLayoutPoint(box[0], box[1]), page=legend.page())
+        legend.attemptResize(QgsLayoutSize(box[2], box[3]))
+        for item in chart:
+            item.setVisibility(True)
         apply_map_filter(legend)
-        fit_legend(legend, refilter=True)
+        if fit_legend(legend, refilter=True) is None and chart:
+            top = min(item.pagePositionWithUnits().y() for item in chart)
+            legend.attemptMove(QgsLayoutPoint(box[0], top), page=legend.page())
+            legend.attemptResize(QgsLayoutSize(box[2], box[1] + box[3] - top))
+            for item in chart:
+                item.setVisibility(False)
+            fit_legend(legend, refilter=True)
     except RuntimeError:  # the layout was deleted while the connection lived on
         pass
+
+
+def _legend_home(legend) -> tuple:
+    """The legend's box on its page as the template placed it (x, y, width, height in mm), kept on the item."""
+    saved = legend.customProperty("cc_home_box")
+    if saved:
+        return tuple(float(v) for v in str(saved).split(","))
+    position = legend.pagePositionWithUnits()
+    box = (position.x(), position.y(), legend.rect().width(), legend.rect().height())
+    legend.setCustomProperty("cc_home_box", ",".join(str(v) for v in box))
+    return box
 
 
 def apply_map_filter(legend):
@@ -918,7 +948,10 @@ def apply_map_filter(legend):
         return
     from qgis.PyQt.QtCore import QSizeF
 
-    settings = linked.mapSettings(linked.extent(), QSizeF(linked.rect().width(), linked.rect().height()), 25.4, False)
+    dpi = legend.layout().renderContext().dpi()
+    extent = linked.extent()
+    size = QSizeF(linked.rect().width(), linked.rect().height()) * (dpi / 25.4)  # pixels, as QGIS computes it
+    settings = linked.mapSettings(extent, size, dpi, True)  # True: with the map's layers and style overrides
     model = legend.model()
     if hasattr(model, "setLegendFilterByMap"):  # QGIS 3.22 … 3.30
         model.setLegendFilterByMap(settings)

@@ -152,12 +152,12 @@ def key_figure_rows(layer, study: StudyFigures) -> list[tuple[str, str, str]]:
         lo, hi = f("lq_creative_lo"), f("lq_creative_hi")
         interval = (f" || if({_q(lo)} IS NOT NULL AND {_q(hi)} IS NOT NULL, ' (' || format_number({_q(lo)}, 1)"
                     f" || '–' || format_number({_q(hi)}, 1) || ')', '')") if lo and hi else ""
-        reference = "1.00" + (f" (study area: {100 * study.share:.0f} % creative)" if study.share is not None
+        reference = "1.00" + (f" ({100 * study.share:.0f} % creative)" if study.share is not None
                               and not study.tiles else "")
         rows.append(("Creative LQ", f"coalesce(format_number({_q(lq)}, 2), '–'){interval}", reference))
     density = f("density_ha", "firms_per_ha")
     if density:
-        rows.append(("Firms per hectare", f"coalesce(format_number({_q(density)}, 1), '–')", "–"))
+        rows.append(("Firms per ha", f"coalesce(format_number({_q(density)}, 1), '–')", "–"))
     found = class_expression(layer)
     if found:
         rows.append((found[0], found[1], "–"))
@@ -233,7 +233,7 @@ def build_key_figures(layout, placeholder, layer, singular: str, plural: str, st
     layout.removeLayoutItem(placeholder)
     rows = key_figure_rows(layer, study)
     row_h = 3.9
-    widths = (0.30 * w, 0.34 * w, 0.36 * w)
+    widths = (0.29 * w, 0.35 * w, 0.36 * w)
     header = ("", f"This {singular}", study.heading(plural))
     cx = [x, x + widths[0], x + widths[0] + widths[1]]
     for col, text in enumerate(header):
@@ -242,7 +242,7 @@ def build_key_figures(layout, placeholder, layer, singular: str, plural: str, st
     top = y + row_h
     for r, (caption, expression, area) in enumerate(rows):
         # rows whose text may take two lines (a class name, the study-area reference) get twice the height
-        tall = row_h * (2 if len(area) > 18 or r == len(rows) - 1 and caption in CLASS_CAPTIONS else 1)
+        tall = row_h * (2 if len(area) > 24 or r == len(rows) - 1 and caption in CLASS_CAPTIONS else 1)
         shade = ROW_SHADE if r % 2 == 0 else None
         _label(layout, page, caption, cx[0], top, widths[0], tall, 6.8, bold=True, background=shade,
                item_id=f"cc_kf_caption_{r}")

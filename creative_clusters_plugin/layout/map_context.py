@@ -189,9 +189,17 @@ def coverage_outline(coverage, filter_expression: str = "") -> tuple[QgsGeometry
     return hull.buffer(MARGIN * size, 16), f"the area around the features of '{coverage.name()}' (convex hull)"
 
 
+#: result types that never tile a study area (clusters and corridors are islands within it)
+ISLAND_RESULTS = ("microclusters", "corridors", "corridor_links", "classified_firms", "stacks")
+
+
 def _tiles(coverage, union, hull) -> bool:
+    from ..styling import detect_result_type
+
     polygons = QgsWkbTypes.geometryType(coverage.wkbType()) == QgsWkbTypes.PolygonGeometry
-    return polygons and hull.area() > 0 and union.area() >= TILING_SHARE * hull.area()
+    if not polygons or detect_result_type(coverage) in ISLAND_RESULTS:
+        return False
+    return hull.area() > 0 and union.area() >= TILING_SHARE * hull.area()
 
 
 def coverage_tiles_area(coverage, filter_expression: str = "") -> bool:

@@ -202,7 +202,7 @@ def test_legend_fits_six_layers_with_friendly_titles(hotspot_areas_styled):
     atlas.beginRender()
     try:
         for index in range(atlas.count()):
-            atlas.seekTo(index)
+            atlas.seekTo(index)  # the atlas refits the legend to what the page's map shows
             apply_map_filter(legend)  # what QGIS does before painting the page
             width, height = legend_content_size(legend)
             assert width <= legend.rect().width() + 0.1 and height <= legend.rect().height() + 0.1, index

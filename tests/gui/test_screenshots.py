@@ -122,6 +122,7 @@ def test_screenshot_script_in_a_real_window_under_xvfb(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Qt platform: xcb" in result.stdout
     for name in ("window_style_dock.png", "style_dock_lq.png", "atlas_dock.png", "atlas_page_cover.png",
-                 "atlas_page_overview.png", "atlas_page_feature.png"):
+                 "atlas_page_contents.png", "atlas_page_summary.png", "atlas_page_overview.png",
+                 "atlas_page_feature.png", "atlas_page_methods.png"):
         assert (tmp_path / name).is_file(), name
         assert _is_real_picture(tmp_path / name), name
