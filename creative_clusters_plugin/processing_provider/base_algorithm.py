@@ -45,6 +45,7 @@ from qgis.PyQt import sip
 from qgis.PyQt.QtCore import QCoreApplication, QDate, QDateTime, QTime, QVariant
 
 from ..core.errors import CreativeClustersError
+from . import dependencies
 from .bulk_writer import (
     NewColumn,
     WriteCancelled,
@@ -128,6 +129,8 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
     GROUP_ID = ""
     HELP = ""
     TAGS = ""
+    #: import names of the Python packages the algorithm needs beyond QGIS (see :mod:`.dependencies`)
+    REQUIRES: tuple = ("numpy", "scipy", "pandas")
 
     # --- identity ---------------------------------------------------------------------------------
     def name(self):
@@ -146,7 +149,13 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
         return [t.strip() for t in self.tr(self.TAGS).split(",") if t.strip()]
 
     def shortHelpString(self):  # noqa: N802 - QGIS API
-        return self.tr(self.HELP)
+        ok, message = self.canExecute()
+        warning = "" if ok else "<p><b>Not available: </b>" + message.replace("\n", "<br>") + "</p>"
+        return warning + self.tr(self.HELP)
+
+    def canExecute(self):  # noqa: N802 - QGIS API
+        """``(False, what is missing and how to install it)`` when a package in ``REQUIRES`` is missing."""
+        return dependencies.check(self.REQUIRES)
 
     def helpUrl(self):  # noqa: N802 - QGIS API
         return ""
@@ -174,6 +183,9 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
         self._run_context = context
         self._pending_outputs = []
         try:
+            ok, message = self.canExecute()  # processing.run and qgis_process do not ask before running
+            if not ok:
+                raise QgsProcessingException(message)
             self.check_outputs_do_not_overwrite_inputs(parameters, context)
             results = self.execute(parameters, context, feedback)
             self._publish_pending_outputs()

@@ -17,6 +17,7 @@ from ..base_algorithm import CreativeClustersAlgorithm, field
 
 class ClassifyFirms(CreativeClustersAlgorithm):
     ALGORITHM_ID = "classifyfirms"
+    REQUIRES = ('numpy', 'pandas')
     DISPLAY_NAME = "Classify firms (SIC → DCMS creative sub-sectors)"
     GROUP = "1 · Prepare firms"
     GROUP_ID = "prepare"

@@ -28,6 +28,7 @@ GROUP_LABELS = ["All creative industries"] + list(SUBSECTORS.values())
 
 class ClusterSelection(CreativeClustersAlgorithm):
     ALGORITHM_ID = "clusterselection"
+    REQUIRES = ('numpy', 'scipy', 'pandas', 'shapely', 'geopandas')
     DISPLAY_NAME = "Select creative clusters (Nesta 2016 / 2018 recipes)"
     GROUP = "2 · Specialisation and hot spots"
     GROUP_ID = "hotspots"

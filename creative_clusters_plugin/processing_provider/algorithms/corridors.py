@@ -39,6 +39,7 @@ from ..base_algorithm import CreativeClustersAlgorithm, field
 
 class Corridors(CreativeClustersAlgorithm):
     ALGORITHM_ID = "corridors"
+    REQUIRES = ('numpy', 'scipy', 'pandas', 'shapely', 'geopandas', 'rasterio', 'skimage')
     DISPLAY_NAME = "Creative corridors (least-cost links and corridor chains)"
     GROUP = "4 · Corridors and growth"
     GROUP_ID = "corridors"

@@ -45,6 +45,7 @@ STACK_FIELD = "cc_stack"
 
 class Density(CreativeClustersAlgorithm):
     ALGORITHM_ID = "density"
+    REQUIRES = ('numpy', 'scipy', 'rasterio')
     DISPLAY_NAME = "Density surface (kernel density, relative density)"
     GROUP = "3 · Microclusters and density"
     GROUP_ID = "microclusters"

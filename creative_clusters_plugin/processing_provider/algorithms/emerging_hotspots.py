@@ -41,6 +41,7 @@ DEFAULT_STEPS = 10
 
 class EmergingHotSpots(CreativeClustersAlgorithm):
     ALGORITHM_ID = "emerginghotspots"
+    REQUIRES = ('numpy', 'scipy', 'pandas', 'shapely')
     DISPLAY_NAME = "Emerging hot spots (space-time Gi*, trends)"
     GROUP = "2 · Specialisation and hot spots"
     GROUP_ID = "hotspots"

@@ -28,6 +28,7 @@ ORIENTATIONS = ("Landscape", "Portrait")
 
 class ExportAtlas(CreativeClustersAlgorithm):
     ALGORITHM_ID = "exportatlas"
+    REQUIRES = ('numpy', 'scipy')
     DISPLAY_NAME = "Export creative-cluster atlas (PDF)"
     GROUP = "5 · Maps and atlas"
     GROUP_ID = "maps"

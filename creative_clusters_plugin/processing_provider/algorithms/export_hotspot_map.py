@@ -23,6 +23,7 @@ ORIENTATIONS = ("Landscape", "Portrait")
 
 class ExportHotspotMap(CreativeClustersAlgorithm):
     ALGORITHM_ID = "exporthotspotmap"
+    REQUIRES = ('numpy', 'scipy')
     DISPLAY_NAME = "Export hot-spot map (one-page PDF)"
     GROUP = "5 · Maps and atlas"
     GROUP_ID = "maps"

@@ -22,6 +22,7 @@ from ..base_algorithm import CreativeClustersAlgorithm, field
 
 class FlagStacks(CreativeClustersAlgorithm):
     ALGORITHM_ID = "flagstacks"
+    REQUIRES = ('numpy', 'pandas')
     DISPLAY_NAME = "Flag stacked registered-office addresses"
     GROUP = "1 · Prepare firms"
     GROUP_ID = "prepare"

@@ -41,6 +41,7 @@ def detect_postcode_field(names):
 
 class GeocodePostcodes(CreativeClustersAlgorithm):
     ALGORITHM_ID = "geocodepostcodes"
+    REQUIRES = ('numpy', 'pandas')
     DISPLAY_NAME = "Geocode firms by postcode (Code-Point Open)"
     GROUP = "1 · Prepare firms"
     GROUP_ID = "prepare"

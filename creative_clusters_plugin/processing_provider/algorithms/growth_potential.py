@@ -17,6 +17,7 @@ METHODS = ("rank", "minmax", "zscore")
 
 class GrowthPotential(CreativeClustersAlgorithm):
     ALGORITHM_ID = "growthpotential"
+    REQUIRES = ('numpy', 'scipy', 'pandas')
     DISPLAY_NAME = "Growth-potential score"
     GROUP = "4 · Corridors and growth"
     GROUP_ID = "corridors"

@@ -294,6 +294,7 @@ class HotSpots(LocalStatisticAlgorithm):
     STATISTIC = "Gi*"
     OUTPUT_DESCRIPTION = "Hot spots (Gi*)"
     ALGORITHM_ID = "hotspots"
+    REQUIRES = ('numpy', 'scipy', 'shapely')
     DISPLAY_NAME = "Hot spot analysis (Getis-Ord Gi*)"
     TAGS = "getis,ord,gi*,gistar,hot spot,cold spot,cluster,fdr,permutation,arcgis"
     DEFAULT_PERMUTATIONS = 0

@@ -16,6 +16,7 @@ class LocalMoran(LocalStatisticAlgorithm):
     STATISTIC = "Local Moran's I"
     OUTPUT_DESCRIPTION = "Clusters and outliers (local Moran)"
     ALGORITHM_ID = "localmoran"
+    REQUIRES = ("numpy", "scipy", "shapely")
     DISPLAY_NAME = "Cluster and outlier analysis (Anselin local Moran's I)"
     TAGS = "local moran,lisa,anselin,cluster,outlier,hh,ll,hl,lh,cotype,permutation,fdr,arcgis"
     DEFAULT_PERMUTATIONS = 999

@@ -23,6 +23,7 @@ from ..base_algorithm import CreativeClustersAlgorithm, field
 
 class LocationQuotients(CreativeClustersAlgorithm):
     ALGORITHM_ID = "locationquotients"
+    REQUIRES = ('numpy', 'scipy', 'pandas', 'shapely', 'geopandas')
     DISPLAY_NAME = "Location quotients by area"
     GROUP = "2 · Specialisation and hot spots"
     GROUP_ID = "hotspots"

@@ -26,6 +26,7 @@ _SUBSECTOR_LIST = ", ".join(f"{name} ({code})" for code, name in zip(SUBSECTOR_C
 
 class Microclusters(CreativeClustersAlgorithm):
     ALGORITHM_ID = "microclusters"
+    REQUIRES = ('numpy', 'scipy', 'pandas', 'shapely', 'rasterio')
     DISPLAY_NAME = "Creative microclusters (DBSCAN / HDBSCAN)"
     GROUP = "3 · Microclusters and density"
     GROUP_ID = "microclusters"

@@ -34,6 +34,7 @@ GI_FIELDS = ("GiZScore", "GiPValue", "NNeighbors", "Gi_Bin")
 
 class OptimizedHotSpots(LocalStatisticAlgorithm):
     ALGORITHM_ID = "optimizedhotspots"
+    REQUIRES = ('numpy', 'scipy', 'pandas', 'shapely')
     DISPLAY_NAME = "Optimized hot spot analysis (automatic scale, FDR)"
     TAGS = "optimized,optimised,hot spot,getis,ord,gi*,incidents,fishnet,hexagon,incremental spatial autocorrelation,fdr,arcgis"
 
