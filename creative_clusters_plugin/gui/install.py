@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QIcon
-from qgis.PyQt.QtWidgets import QAction
+from ..qt_compat import QAction
 
 from ..resources_path import resource
 from .atlas_dock import AtlasDock

@@ -68,12 +68,12 @@ from qgis.core import (
     QgsVectorLayerSimpleLabeling,
     QgsWkbTypes,
 )
-from qgis.PyQt.QtCore import QVariant
 from qgis.PyQt.QtGui import QColor, QFont
 
 from ..core.atomic_files import publish
 from ..core.errors import CancelledError, CreativeClustersError
 from ..core.subsectors import SUBSECTORS
+from ..qt_compat import field_type, same_type
 from ..resources_path import resource
 from ..styling.palettes import GI_BIN_CLASSES
 from ..styling.renderers import find_field
@@ -274,7 +274,7 @@ def summary_lines(layer) -> list[tuple[str, str]]:
     if not lines:  # any layer: its first numeric fields
         for fld in layer.fields():
             if fld.isNumeric() and fld.name().lower() not in ("fid", "id", "ogc_fid"):
-                lines.append((fld.name(), _num(fld.name(), 2 if fld.type() == QVariant.Double else 0)))
+                lines.append((fld.name(), _num(fld.name(), 2 if same_type(fld.type(), "double") else 0)))
             if len(lines) >= 6:
                 break
     return lines
@@ -457,8 +457,8 @@ def build_helper_layer(coverage, pages, front_pages: int):
     if not coverage.crs().authid():
         helper.setCrs(coverage.crs())
     provider = helper.dataProvider()
-    provider.addAttributes([QgsField("cc_fid", QVariant.LongLong), QgsField("cc_label", QVariant.String),
-                            QgsField("cc_in_atlas", QVariant.Int)])
+    provider.addAttributes([QgsField("cc_fid", field_type("long")), QgsField("cc_label", field_type("string")),
+                            QgsField("cc_in_atlas", field_type("int"))])
     helper.updateFields()
     page_of = {fid: (front_pages + i + 1, name) for i, (fid, name) in enumerate(pages)}
     shorts = [str(name).split(" – ")[-1] for _, name in pages]

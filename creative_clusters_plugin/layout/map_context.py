@@ -55,6 +55,7 @@ from qgis.core import (
 from qgis.PyQt.QtGui import QColor, QFont
 
 from ..core.errors import CreativeClustersError
+from ..qt_compat import same_type
 
 #: name fields of common place layers, best first (OS Open Names NAME1, ONS …NM, OSM name, our demo's name)
 PLACE_NAME_FIELDS = ("name", "name1", "place_name", "placename", "place", "town", "locality", "settlement",
@@ -93,7 +94,7 @@ def detect_place_field(layer, wanted: str = "") -> str:
     if ons:
         return ons[0]
     text = [f.name() for f in layer.fields() if f.typeName().lower() in ("string", "text", "varchar")
-            or f.type() == 10]  # QVariant.String
+            or same_type(f.type(), "string")]
     if text:
         return text[0]
     raise CreativeClustersError(

@@ -45,6 +45,7 @@ from qgis.PyQt import sip
 from qgis.PyQt.QtCore import QCoreApplication, QDate, QDateTime, QTime, QVariant
 
 from ..core.errors import CreativeClustersError
+from ..qt_compat import field_type, same_type
 from . import dependencies
 from .bulk_writer import (
     NewColumn,
@@ -777,18 +778,12 @@ def _take_rows(table: FeatureTable, rows: np.ndarray) -> FeatureTable:
     )
 
 
-_FIELD_KINDS = {
-    QVariant.Double: "double",
-    QVariant.Int: "int",
-    QVariant.LongLong: "long",
-    QVariant.Bool: "bool",
-    QVariant.Date: "date",
-}
+_FIELD_KINDS = ("double", "int", "long", "bool", "date")
 
 
 def _field_kind(qgs_field: QgsField) -> str:
     """The :mod:`.bulk_writer` kind of a new field."""
-    return _FIELD_KINDS.get(qgs_field.type(), "string")
+    return next((kind for kind in _FIELD_KINDS if same_type(qgs_field.type(), kind)), "string")
 
 
 def _to_qgis(value):
@@ -810,15 +805,9 @@ def _to_qgis(value):
 
 def field(name: str, kind: str, length: int = 0, precision: int = 0) -> QgsField:
     """Short-hand for a QgsField: ``kind`` is 'double', 'int', 'string', 'bool' or 'date'."""
-    types = {
-        "double": (QVariant.Double, "double"),
-        "int": (QVariant.Int, "integer"),
-        "long": (QVariant.LongLong, "integer64"),
-        "string": (QVariant.String, "string"),
-        "bool": (QVariant.Bool, "boolean"),
-        "date": (QVariant.Date, "date"),
-    }
-    qtype, type_name = types[kind]
+    type_names = {"double": "double", "int": "integer", "long": "integer64", "string": "string", "bool": "boolean",
+                  "date": "date"}
+    qtype, type_name = field_type(kind), type_names[kind]
     return QgsField(name, qtype, type_name, length, precision)
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from qgis.PyQt.QtCore import QVariant
+from ..qt_compat import same_type
 from qgis.core import (
     QgsCoordinateReferenceSystem,
     QgsProcessingFeatureSourceDefinition,
@@ -160,7 +160,8 @@ def _postgis_layer_ref(layer, selected_only, limit) -> OgrLayerRef | None:
     key = uri.keyColumn()
     if not key or "," in key or layer.fields().lookupField(key.strip('"')) < 0:
         return None
-    if layer.fields().field(key.strip('"')).type() not in (QVariant.Int, QVariant.LongLong):
+    key_type = layer.fields().field(key.strip('"')).type()
+    if not (same_type(key_type, "int") or same_type(key_type, "long")):
         return None
     parts = [f"dbname='{uri.database()}'"]
     for name, value in (("host", uri.host()), ("port", uri.port()), ("user", uri.username()),

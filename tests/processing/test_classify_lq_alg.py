@@ -127,9 +127,9 @@ def _classified_with_stack_flags(run_alg):
     ]
     classified = run_alg("classifyfirms", {"INPUT": _firms_layer(rows), "RULE": 0, "OUTPUT": "memory:"})["OUTPUT"]
     from qgis.core import QgsField
-    from qgis.PyQt.QtCore import QVariant
+    from creative_clusters_plugin.qt_compat import field_type
 
-    classified.dataProvider().addAttributes([QgsField("cc_stack", QVariant.Bool)])
+    classified.dataProvider().addAttributes([QgsField("cc_stack", field_type("bool"))])
     classified.updateFields()
     index = classified.fields().lookupField("cc_stack")
     changes = {f.id(): {index: f["name"].startswith("s")} for f in classified.getFeatures()}

@@ -22,7 +22,9 @@ from qgis.core import (
     QgsVectorFileWriter,
     QgsVectorLayer,
 )
-from qgis.PyQt.QtCore import QDate, QVariant
+from qgis.PyQt.QtCore import QDate
+
+from creative_clusters_plugin.qt_compat import field_type
 
 from creative_clusters_plugin.processing_provider.base_algorithm import _to_python
 from creative_clusters_plugin.processing_provider.columnar_reader import ogr_layer_ref, read_columns
@@ -36,8 +38,9 @@ SIC_TEXTS = ["59111 - Motion picture production activities", "62012 - Business a
 def _memory_layer(n=3000, seed=3):
     memory = QgsVectorLayer("Point?crs=EPSG:27700", "pts", "memory")
     memory.dataProvider().addAttributes(
-        [QgsField("name", QVariant.String), QgsField("weight", QVariant.Double), QgsField("n", QVariant.Int),
-         QgsField("flag", QVariant.Bool), QgsField("born", QVariant.Date), QgsField("sic", QVariant.String)]
+        [QgsField("name", field_type("string")), QgsField("weight", field_type("double")),
+         QgsField("n", field_type("int")), QgsField("flag", field_type("bool")), QgsField("born", field_type("date")),
+         QgsField("sic", field_type("string"))]
     )
     memory.updateFields()
     rng = np.random.default_rng(seed)
