@@ -76,8 +76,13 @@ deploy: build
 demo: .deps-ok build
 	$(SYS_PYTHON) scripts/run_demo.py --output $(OUT)
 
-test: venv refenv build postgis
+test: venv refenv build postgis lint
 	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+# ruff (pyflakes errors) and flake8-qgis's QGIS and Qt6 rules (QGS1xx, QGS4xx); settings in ruff.toml, .flake8
+lint: venv
+	$(VENV)/bin/ruff check creative_clusters_plugin tests scripts benchmarks
+	$(VENV)/bin/flake8 creative_clusters_plugin tests scripts benchmarks
 
 # A local PostgreSQL with PostGIS for the tests that read a PostGIS table through QGIS's provider. Best effort:
 # when it cannot be installed or started, those tests skip. Root connects over the local socket (a superuser

@@ -44,7 +44,7 @@ def timed(fn, repeat):
 def qgis_native(xy, eps, min_size):
     """Median time of native:dbscanclustering on a memory layer (layer building not timed)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from qgis.core import QgsApplication, QgsFeature, QgsGeometry, QgsPointXY, QgsVectorLayer
+    from qgis.core import QgsApplication, QgsFeature, QgsGeometry, QgsPointXY, QgsProcessing, QgsVectorLayer
 
     app = QgsApplication([], False)
     app.initQgis()
@@ -66,7 +66,7 @@ def qgis_native(xy, eps, min_size):
     t = time.perf_counter()
     result = processing.run("native:dbscanclustering", {"INPUT": layer, "MIN_SIZE": min_size, "EPS": eps,
                                                         "DBSCAN*": False, "FIELD_NAME": "CLUSTER_ID",
-                                                        "OUTPUT": "TEMPORARY_OUTPUT"})
+                                                        "OUTPUT": QgsProcessing.TEMPORARY_OUTPUT})
     elapsed = time.perf_counter() - t
     n_clusters = result.get("NUM_CLUSTERS")
     return elapsed, n_clusters

@@ -164,14 +164,14 @@ def run_measured(cmd, env, logs: Path, timeout: float):
     proc.returncode = os.waitstatus_to_exitcode(status)
     peak_kib = usage.ru_maxrss  # fallback without /usr/bin/time: an upper bound (see above)
     if wrapper and time_path.exists():
-        numbers = [l for l in time_path.read_text().split() if l.isdigit()]
+        numbers = [line for line in time_path.read_text().split() if line.isdigit()]
         peak_kib = int(numbers[-1]) if numbers else peak_kib
     tail = []
     if proc.returncode != 0:
         for p in (err_path, out_path):
-            lines = [l for l in p.read_text(errors="replace").splitlines() if l.strip("- \t") and "setapi()" not in l
-                     and "XDG_RUNTIME_DIR" not in l]
-            tail += [f"[{p.suffix[1:]}] {l}" for l in lines[-8:]]
+            lines = [line for line in p.read_text(errors="replace").splitlines() if line.strip("- \t")
+                     and "setapi()" not in line and "XDG_RUNTIME_DIR" not in line]
+            tail += [f"[{p.suffix[1:]}] {line}" for line in lines[-8:]]
     return {"ok": proc.returncode == 0, "wall": wall, "peak_mb": peak_kib / 1024.0, "rc": proc.returncode,
             "tail": tail}
 
@@ -235,7 +235,7 @@ def last_value(record, key):
     lines = Path(path).read_text(errors="replace").splitlines()
     if key is None:
         return lines[-1].strip() if lines else None
-    values = [l.split(":", 1)[1].strip() for l in lines if l.startswith(f"{key}:")]
+    values = [line.split(":", 1)[1].strip() for line in lines if line.startswith(f"{key}:")]
     return values[-1] if values else None
 
 

@@ -108,7 +108,7 @@ def start_window():
     layers_dock = QDockWidget("Layers", window)
     layers_dock.setObjectName("Layers")
     layers_dock.setWidget(tree)
-    window.addDockWidget(Qt.LeftDockWidgetArea, layers_dock)
+    window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, layers_dock)
     window.resize(1560, 960)
     return window, ScreenshotIface(window, canvas, tree, bar)
 

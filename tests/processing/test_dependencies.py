@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import sys
 
-import pytest
 from qgis.core import QgsProcessingException
 
 from creative_clusters_plugin.processing_provider import dependencies

@@ -2,7 +2,7 @@
 
 import pytest
 from qgis.core import (
-    QgsFeature, QgsGeometry, QgsPointXY, QgsProcessingException, QgsProcessingFeedback, QgsVectorLayer,
+    QgsFeature, QgsGeometry, QgsPointXY, QgsProcessing, QgsProcessingException, QgsProcessingFeedback, QgsVectorLayer,
 )
 
 
@@ -15,7 +15,7 @@ def flagged(demo_region, tmp_path_factory):
     processing.run("creativeclusters:classifyfirms", {"INPUT": f"{demo_region['gpkg']}|layername=firms", "OUTPUT": classified})
     out = str(folder / "flagged.gpkg")
     processing.run("creativeclusters:flagstacks", {"INPUT": classified, "POSTCODE_FIELD": "Postcode", "OUTPUT": out,
-                                                   "OUTPUT_ADDRESSES": "TEMPORARY_OUTPUT"})
+                                                   "OUTPUT_ADDRESSES": QgsProcessing.TEMPORARY_OUTPUT})
     return out
 
 
