@@ -168,16 +168,6 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
         return QCoreApplication.translate("CreativeClusters", text)
 
     # --- running ----------------------------------------------------------------------------------
-    def __init_subclass__(cls, **kwargs):
-        # ``QgsProcessingAlgorithm.run`` is QGIS API (Processing's executor calls it with 5 arguments):
-        # a subclass that implements its body as ``run(parameters, context, feedback)`` gets it moved to
-        # ``execute`` so the QGIS method is never shadowed.
-        super().__init_subclass__(**kwargs)
-        own_run = cls.__dict__.get("run")
-        if own_run is not None:
-            setattr(cls, "execute", own_run)
-            delattr(cls, "run")
-
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 - QGIS API
         # each run has its own instance (createInstance): remember what the readers need
         self._run_parameters = parameters
