@@ -18,7 +18,8 @@ QGIS_PROFILE ?= $(HOME)/.local/share/QGIS/QGIS3/profiles/default
 export QT_QPA_PLATFORM ?= offscreen
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help deps venv refenv build package deploy demo test test-core bench screenshots model lint clean postgis
+.PHONY: help deps venv refenv build package deploy demo test test-core bench screenshots model lint clean postgis \
+	transup transcompile
 
 help:
 	@echo "make demo | make test | make package | make deploy | make bench | make screenshots | make clean"
@@ -78,6 +79,17 @@ demo: .deps-ok build
 
 test: venv refenv build postgis lint
 	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+# translations: collect the strings marked with tr() into i18n/*.ts (edit them in Qt Linguist), compile to .qm
+LOCALES ?= fr de cy
+transup:
+	@command -v pylupdate5 >/dev/null || (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pyqt5-dev-tools >/dev/null)
+	mkdir -p $(PLUGIN)/i18n
+	pylupdate5 -noobsolete $$(find $(PLUGIN) -name '*.py' | sort) -ts $(foreach l,$(LOCALES),$(PLUGIN)/i18n/creative_clusters_$(l).ts)
+
+transcompile:
+	@command -v lrelease >/dev/null || (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qttools5-dev-tools >/dev/null)
+	for ts in $(PLUGIN)/i18n/*.ts; do lrelease -silent $$ts -qm $${ts%.ts}.qm; done
 
 # ruff (pyflakes errors) and flake8-qgis's QGIS and Qt6 rules (QGS1xx, QGS4xx); settings in ruff.toml, .flake8
 lint: venv

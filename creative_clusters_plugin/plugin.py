@@ -4,6 +4,24 @@ from qgis.PyQt import sip
 from qgis.core import Qgis, QgsApplication, QgsMessageLog
 
 
+def _install_translator():
+    """Load ``i18n/creative_clusters_<locale>.qm`` for the user's QGIS locale, when there is one."""
+    from pathlib import Path
+
+    from qgis.core import QgsSettings
+    from qgis.PyQt.QtCore import QCoreApplication, QTranslator
+
+    locale = str(QgsSettings().value("locale/userLocale", "") or "")[:2]
+    path = Path(__file__).resolve().parent / "i18n" / f"creative_clusters_{locale}.qm"
+    if not locale or not path.is_file():
+        return None
+    translator = QTranslator()
+    if translator.load(str(path)):
+        QCoreApplication.installTranslator(translator)
+        return translator
+    return None
+
+
 class CreativeClustersPlugin:
     """Registers the Processing provider and, with a desktop ``iface``, the dock widgets.
 
@@ -13,6 +31,7 @@ class CreativeClustersPlugin:
 
     def __init__(self, iface):
         self.iface = iface
+        self.translator = _install_translator()
         self.provider = None  # keep a reference: an unreferenced Python provider is garbage-collected
         self.docks = []
         self.actions = []

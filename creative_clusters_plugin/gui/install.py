@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtCore import QCoreApplication, Qt
 from qgis.PyQt.QtGui import QIcon
 from ..qt_compat import QAction
 
@@ -27,8 +27,8 @@ def install_gui(iface):
     main_window = iface.mainWindow()
     docks, actions = [], []
     for dock_class, icon_name, text in (
-        (StyleDock, "style_dock.svg", "Style Creative Clusters results"),
-        (AtlasDock, "atlas_dock.svg", "Creative Clusters atlas"),
+        (StyleDock, "style_dock.svg", QCoreApplication.translate("CreativeClusters", "Style Creative Clusters results")),
+        (AtlasDock, "atlas_dock.svg", QCoreApplication.translate("CreativeClusters", "Creative Clusters atlas")),
     ):
         dock = dock_class(iface, main_window)
         iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)

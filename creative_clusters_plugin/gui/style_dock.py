@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from qgis.core import QgsMapLayerProxyModel, QgsProject, QgsStyle, QgsSymbolLayerUtils
 from qgis.gui import QgsDockWidget, QgsFieldComboBox, QgsMapLayerComboBox
-from qgis.PyQt.QtCore import QSize
+from qgis.PyQt.QtCore import QCoreApplication, QSize
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import (
     QCheckBox,
@@ -41,7 +41,7 @@ class StyleDock(QgsDockWidget):
     """Dock widget offering the plugin's styles for the selected layer."""
 
     def __init__(self, iface=None, parent=None):
-        super().__init__(TITLE, parent)
+        super().__init__(QCoreApplication.translate("StyleDock", TITLE), parent)
         self.setObjectName("CreativeClustersStyleDock")
         self.iface = iface
         self._snapshots = {}  # layer id -> QgsMapLayerStyle before the dock first changed it
@@ -72,44 +72,44 @@ class StyleDock(QgsDockWidget):
         form.addRow("Field", self.field_combo)
         outer.addLayout(form)
 
-        self.options_box = QGroupBox("Options", body)
+        self.options_box = QGroupBox(self.tr("Options"), body)
         options = QFormLayout(self.options_box)
         self.method_combo = QComboBox(self.options_box)
         for key, (_, label) in CLASSIFICATION_METHODS.items():
             self.method_combo.addItem(label, key)
-        self.method_label = QLabel("Classes", self.options_box)
+        self.method_label = QLabel(self.tr("Classes"), self.options_box)
         options.addRow(self.method_label, self.method_combo)
         self.classes_spin = QSpinBox(self.options_box)
         self.classes_spin.setRange(2, 12)
         self.classes_spin.setValue(5)
-        self.classes_label = QLabel("Number of classes", self.options_box)
+        self.classes_label = QLabel(self.tr("Number of classes"), self.options_box)
         options.addRow(self.classes_label, self.classes_spin)
         self.ramp_combo = QComboBox(self.options_box)
         self.ramp_combo.setIconSize(QSize(60, 14))
-        self.ramp_label = QLabel("Colour ramp", self.options_box)
+        self.ramp_label = QLabel(self.tr("Colour ramp"), self.options_box)
         options.addRow(self.ramp_label, self.ramp_combo)
-        self.invert_check = QCheckBox("Invert ramp", self.options_box)
+        self.invert_check = QCheckBox(self.tr("Invert ramp"), self.options_box)
         options.addRow("", self.invert_check)
         self.transparency_spin = QSpinBox(self.options_box)
         self.transparency_spin.setRange(0, 90)
         self.transparency_spin.setSuffix(" %")
         self.transparency_spin.setValue(5)
-        self.transparency_label = QLabel("Transparent below", self.options_box)
+        self.transparency_label = QLabel(self.tr("Transparent below"), self.options_box)
         options.addRow(self.transparency_label, self.transparency_spin)
         outer.addWidget(self.options_box)
         self._fill_ramps()
 
         buttons = QHBoxLayout()
-        self.apply_button = QPushButton("Apply", body)
+        self.apply_button = QPushButton(self.tr("Apply"), body)
         self.apply_button.setObjectName("apply_button")
-        self.reset_button = QPushButton("Reset", body)
+        self.reset_button = QPushButton(self.tr("Reset"), body)
         self.reset_button.setObjectName("reset_button")
         buttons.addWidget(self.apply_button)
         buttons.addWidget(self.reset_button)
         outer.addLayout(buttons)
         files = QHBoxLayout()
-        self.save_button = QPushButton("Save QML…", body)
-        self.load_button = QPushButton("Load QML…", body)
+        self.save_button = QPushButton(self.tr("Save QML…"), body)
+        self.load_button = QPushButton(self.tr("Load QML…"), body)
         files.addWidget(self.save_button)
         files.addWidget(self.load_button)
         outer.addLayout(files)
@@ -137,7 +137,7 @@ class StyleDock(QgsDockWidget):
 
     def _fill_ramps(self):
         style = QgsStyle.defaultStyle()
-        self.ramp_combo.addItem("Default of the style", None)
+        self.ramp_combo.addItem(self.tr("Default of the style"), None)
         for name in RAMP_CHOICES:
             icon = QIcon()
             try:
@@ -211,15 +211,15 @@ class StyleDock(QgsDockWidget):
         self.style_combo.blockSignals(True)
         self.style_combo.clear()
         if layer is None:
-            self.type_label.setText("No layer: add a result layer to the project.")
+            self.type_label.setText(self.tr("No layer: add a result layer to the project."))
             self.field_combo.setLayer(None)
         else:
             matching = styling.matching_styles(layer)
             kind = "raster" if layer.type() == layer.RasterLayer else "vector"
             if matching:
-                self.type_label.setText(", ".join(styling.STYLES[name][0] for name in matching))
+                self.type_label.setText(self.tr(", ").join(styling.STYLES[name][0] for name in matching))
             else:
-                self.type_label.setText("Not a recognised Creative Clusters result: choose a style yourself.")
+                self.type_label.setText(self.tr("Not a recognised Creative Clusters result: choose a style yourself."))
             for name in matching:
                 self.style_combo.addItem(styling.STYLES[name][0], name)
             others = [name for name, (_, style_kind, _) in styling.STYLES.items()

@@ -165,7 +165,14 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
         return type(self)()
 
     def tr(self, text):
-        return QCoreApplication.translate("CreativeClusters", text)
+        """Translated ``text``: looked up under the class that wrote it (pylupdate's context) and its bases."""
+        for cls in type(self).__mro__:
+            if cls is QgsProcessingAlgorithm:
+                break
+            translated = QCoreApplication.translate(cls.__name__, text)
+            if translated != text:
+                return translated
+        return text
 
     # --- running ----------------------------------------------------------------------------------
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802 - QGIS API
