@@ -27,33 +27,44 @@ Steps
    path), kept where NLCC_ij ≤ W_ij, with W_ij = ``width`` cost units (``width_mode`` 0) or ``width`` % of
    LCD_ij (``width_mode`` 1); the links are mosaicked by minimum into one raster, and each link's corridor is
    polygonised.
-5. **Corridor chains.** The cluster graph holds the maximum spanning tree (forest) of the links on gravity
-   (``in_mst``: the backbone that keeps every cluster on the graph) plus every **strong** link. Strength
-   measures how close two clusters are compared with the layer's typical nearest neighbours::
+5. **Corridor chains** join *places*, not single clusters. A corridor is a string of towns or districts along a
+   route; a town usually holds several clusters (the microclusters of one centre, twins, a formation-agent address
+   beside a cluster), and their spacing says nothing about the route between towns. So:
 
-       strength_ij = d_ref / max(cost_dist_ij, c_min)
-       d_ref       = median over clusters of the least-cost distance to the nearest other cluster
+   * **Places.** Two clusters are one place when they lie closer to each other than their own size: edge-to-edge
+     gap ``euc_dist`` ≤ ``place_gap`` × (r_i + r_j), r = radius of the circle with the area of the cluster's core
+     (single linkage over the candidate links; ``place_gap`` 0 = only overlapping or touching clusters). This is a
+     geometric, unit-free rule: on South Yorkshire's creative microclusters the gap/size ratio is below 2 inside a
+     town and above 2.5 between towns, and the demo region's clusters stay one place each.
+   * **Strength** measures how close two clusters are compared with the layer's typical *neighbouring places*::
 
-   Strength 1 = as close as a typical nearest neighbour; the default threshold 0.8 keeps links up to 1.25 ×
-   that cost. Strength is scale-free (it does not depend on the units of the resistance) and, unlike gravity,
-   mass-free, so one big cluster does not make every link to it "strong" (gravity still builds the spanning
-   tree and the ranking). A **chain** is a sequence of three or more clusters joined by strong links only,
-   followed by good continuation: at each cluster, incident strong links are paired greedily by the smallest
-   turning angle (at most ``max_turn`` degrees, default 30°) and a chain follows paired links (the "stroke"
-   rule of Thomson & Richardson 1999, used for road networks). Each strong link belongs to one stroke; a
-   cluster can be a junction of several chains. Corridors are chains: branching hubs and compact groups (whose
-   links turn sharply) are not. A chain is oriented west to east (south to north when vertical) and ranked by
-   total mass, then mean strength (rank 1 = the largest).
+         strength_ij = d_ref / max(cost_dist_ij, c_min)
+         d_ref       = median over places of the least-cost distance to the nearest other place
 
-   On 40 random scatters of the demo region's 11 clusters (uniform resistance), the defaults gave a chain of
-   four or more clusters in 3 layouts and of five or more in none; on the demo region the planted chain comes
-   out as one corridor in order from the planted discs (uniform or density resistance) or their centre points
-   (see the tests). Known limitation: d_ref is layer-wide, so a few very close pairs of clusters (twin
-   clusters in one town, a formation-agent address next to a cluster) lower it and weaken every link between
-   towns: with the demo clusters re-derived from 500 m / 1 km cells of creative firms (12 clusters, one of
-   them a formation agent 1.2 km from Ashbridge) the default finds no chain, and STRENGTH 0.6 recovers it
-   only in part (1 km cells: the four clusters; 500 m cells: its last two plus Bramford Press Quarter). Local references (√(nn_i·nn_j)) fix that case but miss the chain's end under a density
-   resistance, where Bramford West has a twin 0.8 cost-km away.
+     Strength 1 = as close as a typical pair of neighbouring places; the default threshold 0.8 keeps links up to
+     1.25 × that cost. Strength is scale-free (it does not depend on the units of the resistance) and mass-free, so
+     one big cluster does not make every link to it "strong" (gravity builds the spanning tree ``in_mst``, the
+     backbone that keeps every cluster on the graph, and ranks the chains). Because d_ref is taken between places,
+     close pairs of clusters inside one town no longer shrink it and weaken every link between towns (the
+     limitation of the previous, cluster-level reference).
+   * **Chains.** Two places are joined by their cheapest link, if it is strong. A chain follows these
+     place-to-place links by good continuation: at each place, its links are paired greedily by the smallest
+     turning angle between the place centres (mass-weighted centres of the cores), at most ``max_turn`` degrees
+     (default 30°), the "stroke" rule of Thomson & Richardson (1999) for road networks. Each place-to-place link
+     belongs to one stroke; a place can be a junction of several chains. Strokes through ``min_chain_clusters``
+     (default 3) or more places are corridors: branching hubs and compact groups (whose links turn sharply) are
+     not. Inside a place a chain runs from the cluster where it arrives to the cluster where it leaves over the
+     place's own links (cheapest route), so its ``clusters`` list every cluster it passes. A chain is oriented west
+     to east (south to north when vertical) and ranked by total mass, then the mean strength of its links between
+     places (rank 1 = the largest).
+
+   What the defaults mean: a corridor link is at most 25 % costlier than the typical hop between neighbouring
+   places, and the route bends by at most 30° at each place. They hold on the demo region (the planted chain comes
+   out in order from discs or centre points, uniform or density resistance; random scatters of its clusters rarely
+   give four places in a row) and on real data: South Yorkshire's creative microclusters (Companies House, stacked
+   addresses excluded, DBSCAN 250 m / 10 firms, motorways as transport) give a chain from east Sheffield through
+   the Advanced Manufacturing Park at M1 junction 33 to the M1/M18 junction 31 area (see the tests). Coarser
+   microclusters (fewer, larger ones) may give no chain: then no three places line up with close enough links.
 
 Reference: McRae B.H., Kavanagh D.M. (2011) *Linkage Mapper Connectivity Analysis Software*, The Nature
 Conservancy; Adriaensen F. et al. (2003) Landscape and Urban Planning 64(4); Thomson R.C., Richardson D.E.
@@ -352,6 +363,147 @@ def chain_strokes(edges, centres: dict, max_turn: float = 60.0) -> list:
     return strokes
 
 
+def group_places(active, link_gaps, radii: dict, place_gap: float = 1.0) -> dict:
+    """Places: clusters joined (single linkage) when their edge-to-edge gap is at most ``place_gap`` × the sum of
+    their radii, i.e. when they lie closer to each other than their own size (the twins and satellites of one
+    town). ``link_gaps`` = ((a, b), gap) for the candidate links; ``radii[i]`` = radius of the circle with the area
+    of cluster i's core. Returns {cluster index: place number}, places numbered by their first cluster."""
+    parent = {i: i for i in active}
+
+    def root(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for (a, b), gap in link_gaps:
+        if a in parent and b in parent and gap <= place_gap * (radii[a] + radii[b]):
+            ra, rb = root(a), root(b)
+            if ra != rb:
+                parent[max(ra, rb)] = min(ra, rb)
+    number: dict = {}
+    return {i: number.setdefault(root(i), len(number)) for i in sorted(active)}
+
+
+def place_reference(place_of: dict, reached: dict, link_costs, c_min: float) -> float:
+    """d_ref: median, over places, of the least-cost distance from a place to the nearest other place (each
+    floored at one cell step ``c_min``); ``c_min`` when there is a single place."""
+    nearest: dict = {}
+
+    def offer(i, j, cost):
+        if i in place_of and j in place_of and place_of[i] != place_of[j]:
+            p = place_of[i]
+            nearest[p] = min(nearest.get(p, math.inf), cost)
+
+    for i, found in reached.items():
+        for cost, j in found:
+            offer(i, j, cost)
+    for (a, b), cost in link_costs:
+        offer(a, b, cost)
+        offer(b, a, cost)
+    values = [max(v, c_min) for v in nearest.values() if math.isfinite(v)]
+    return float(np.median(values)) if values else float(c_min)
+
+
+def _place_centres(place_of: dict, centres: dict, masses) -> dict:
+    """Mass-weighted centre of each place's cluster cores (plain mean when the place has no mass)."""
+    members: dict = {}
+    for i, p in place_of.items():
+        members.setdefault(p, []).append(i)
+    out = {}
+    for p, nodes in members.items():
+        xy = np.array([centres[i] for i in nodes], dtype=float)
+        w = np.array([masses[i] for i in nodes], dtype=float)
+        w = w if w.sum() > 0 else np.ones(len(nodes))
+        out[p] = (float(np.average(xy[:, 0], weights=w)), float(np.average(xy[:, 1], weights=w)))
+    return out
+
+
+def _path_inside(place_links, start: int, end: int):
+    """Cheapest route from cluster ``start`` to ``end`` over the links inside one place: (clusters, link rows);
+    ([start, end], []) when those links do not join them."""
+    import heapq
+
+    if start == end:
+        return [start], []
+    adjacent: dict = {}
+    for k, a, b, cost in place_links:
+        adjacent.setdefault(a, []).append((cost, b, k))
+        adjacent.setdefault(b, []).append((cost, a, k))
+    best = {start: (0.0, None, None)}
+    heap = [(0.0, start)]
+    while heap:
+        d, node = heapq.heappop(heap)
+        if node == end:
+            break
+        if d > best[node][0]:
+            continue
+        for cost, other, k in adjacent.get(node, []):
+            if other not in best or d + cost < best[other][0]:
+                best[other] = (d + cost, node, k)
+                heapq.heappush(heap, (d + cost, other))
+    if end not in best:
+        return [start, end], []
+    nodes, ks = [end], []
+    while nodes[-1] != start:
+        _, previous, k = best[nodes[-1]]
+        nodes.append(previous)
+        ks.append(k)
+    return nodes[::-1], ks[::-1]
+
+
+def find_chains(links, place_of: dict, place_centres: dict, max_turn: float = 30.0, min_places: int = 3, tolerance: float = 0.0):
+    """Corridor chains on the graph of places.
+
+    ``links`` = ((a, b), cost, strong) per link row. Two places are joined by their cheapest link, if it is
+    strong; strokes of good continuation (:func:`chain_strokes`, turning angles measured at the place centres) through
+    ``min_places`` or more places are chains. Inside a place a chain goes from the cluster where it arrives to the
+    cluster where it leaves over the place's own links (cheapest route). Returns (clusters in order, link rows of
+    the chain, link rows between places) per chain, oriented west to east (south to north when the ends are
+    within ``tolerance`` of the same easting).
+    """
+    best: dict = {}
+    inside: dict = {}
+    for k, ((a, b), cost, strong) in enumerate(links):
+        pa, pb = place_of.get(a), place_of.get(b)
+        if pa is None or pb is None:
+            continue
+        if pa == pb:
+            inside.setdefault(pa, []).append((k, a, b, cost))
+            continue
+        pair = (min(pa, pb), max(pa, pb))
+        if strong and (pair not in best or (cost, k) < (best[pair][1], best[pair][0])):
+            best[pair] = (k, cost)
+    strokes = chain_strokes(sorted(best), place_centres, max_turn)
+    chains = []
+    for stroke in strokes:
+        if len(stroke) < max(int(min_places), 2):
+            continue
+        first, last = place_centres[stroke[0]], place_centres[stroke[-1]]
+        if math.isclose(first[0], last[0], abs_tol=tolerance):
+            if first[1] > last[1]:
+                stroke = stroke[::-1]
+        elif first[0] > last[0]:
+            stroke = stroke[::-1]
+        sequence, chain_rows, between = [], [], []
+        for here, there in zip(stroke[:-1], stroke[1:]):
+            k = best[(min(here, there), max(here, there))][0]
+            a, b = links[k][0]
+            if place_of[a] != here:
+                a, b = b, a
+            if sequence:
+                nodes, ks = _path_inside(inside.get(here, []), sequence[-1], a)
+                sequence.extend(nodes[1:])
+                chain_rows.extend(ks)
+            else:
+                sequence.append(a)
+            sequence.append(b)
+            chain_rows.append(k)
+            between.append(k)
+        chains.append((sequence, chain_rows, between))
+    return chains
+
+
 def detect_corridors(
     geometries,
     masses,
@@ -366,6 +518,7 @@ def detect_corridors(
     strength_threshold: float = 0.8,
     max_turn: float = 30.0,
     min_chain_clusters: int = 3,
+    place_gap: float = 1.0,
     engine: str = "auto",
     callback=None,
     memory_limit: int | None = None,
@@ -394,11 +547,15 @@ def detect_corridors(
     beta : float
         Distance decay of the gravity (mass_i · mass_j / cost^β). Default 1.
     strength_threshold : float
-        Links with ``strength`` ≥ this are strong and can build chains (see module docstring). Default 0.8.
+        Links with ``strength`` ≥ this are strong and can join places into chains (see module docstring). Default
+        0.8.
     max_turn : float
-        Largest turning angle (degrees) of a chain at a cluster. Default 30.
+        Largest turning angle (degrees) of a chain at a place. Default 30.
     min_chain_clusters : int
-        Clusters needed for a chain (default 3).
+        Places a chain must pass through (default 3).
+    place_gap : float
+        Clusters whose edge-to-edge gap is at most ``place_gap`` × the sum of their radii are one place (default 1;
+        0 = only overlapping or touching clusters).
     engine : {"auto", "skimage", "scipy"}
         Dijkstra engine (see :mod:`.cost_distance`).
     callback : callable(fraction) -> bool, optional
@@ -454,6 +611,8 @@ def detect_corridors(
         raise CreativeClustersError("BETA must be zero or positive.")
     if strength_threshold < 0:
         raise CreativeClustersError("The strength threshold must be zero or positive.")
+    if place_gap < 0 or not math.isfinite(place_gap):
+        raise CreativeClustersError("The place gap must be zero or a positive number.")
     if not 0 <= max_turn <= 180:
         raise CreativeClustersError("The maximum turning angle must be between 0 and 180 degrees.")
     max_cost = float(max_cost_distance) if max_cost_distance and max_cost_distance > 0 else math.inf
@@ -725,8 +884,6 @@ def detect_corridors(
 
     # ---------------------------------------------------------------- step 3: link metrics
     check_callback(callback, 0.7)
-    nearest = [max(min(reached[i])[0], c_min) for i in active if reached[i]]
-    d_ref = float(np.median(nearest)) if nearest else c_min
     rows = []
     keys = sorted(links)
     for link_id, key in enumerate(keys, start=1):
@@ -773,12 +930,17 @@ def detect_corridors(
     in_tree = maximum_spanning_forest(n, edge_list, [r["gravity"] for r in rows], [r["cost_dist"] for r in rows])
     for k, row in enumerate(rows):
         row["in_mst"] = bool(in_tree[k])
+    radii = {i: cell * math.sqrt(len(cores.cells[i][0]) / math.pi) for i in active}
+    place_of = group_places(active, [(r["_key"], r["euc_dist"]) for r in rows], radii, place_gap)
+    n_places = len(set(place_of.values()))
+    d_ref = place_reference(place_of, reached, [(r["_key"], r["cost_dist"]) for r in rows], c_min)
     for row in rows:
         row["strength"] = float(d_ref / max(row["cost_dist"], c_min))
         row["strong"] = bool(row["strength"] >= strength_threshold)
     log.append(
-        f"Step 3/5 link metrics: {len(rows)} link(s); median nearest-neighbour cost distance {d_ref:,.1f} "
-        "= d_ref (strength = d_ref / cost distance)."
+        f"Step 3/5 link metrics: {len(rows)} link(s); {n_places} place(s) (clusters whose gap is at most "
+        f"{place_gap:g} × the sum of their radii are one place); median cost distance from a place to the nearest "
+        f"other place {d_ref:,.1f} = d_ref (strength = d_ref / cost distance)."
     )
 
     # ---------------------------------------------------------------- step 4: corridors
@@ -829,30 +991,24 @@ def detect_corridors(
 
     # ---------------------------------------------------------------- step 5: chains
     check_callback(callback, 0.93)
-    strong_links = [k for k, row in enumerate(rows) if row["strong"]]
-    edge_row = {frozenset(rows[k]["_key"]): k for k in strong_links}
-    strokes = chain_strokes([rows[k]["_key"] for k in strong_links], centres, max_turn)
-    chains = [stroke for stroke in strokes if len(stroke) >= max(int(min_chain_clusters), 2)]
-
+    place_centres = _place_centres(place_of, centres, masses)
+    chain_specs = find_chains(
+        [(r["_key"], r["cost_dist"], r["strong"]) for r in rows], place_of, place_centres, max_turn, min_chain_clusters
+    )
     corridor_rows = []
-    for chain in chains:
-        first, last = centres[chain[0]], centres[chain[-1]]
-        if (first[0], first[1]) > (last[0], last[1]) and not math.isclose(first[0], last[0], abs_tol=cell):
-            chain = chain[::-1]
-        elif math.isclose(first[0], last[0], abs_tol=cell) and first[1] > last[1]:
-            chain = chain[::-1]
-        chain_rows = [edge_row[frozenset(e)] for e in zip(chain[:-1], chain[1:])]
+    for sequence, chain_rows, between in chain_specs:
         polygons = [link_polygons[rows[k]["_key"]] for k in chain_rows if link_polygons.get(rows[k]["_key"]) is not None]
         geometry = unary_union(polygons) if polygons else unary_union([rows[k]["geometry"] for k in chain_rows]).buffer(cell / 2)
         corridor_rows.append(
             {
-                "cluster_index": list(chain),
-                "cluster_ids": [ids[i] for i in chain],
-                "clusters": " > ".join(str(ids[i]) for i in chain),
-                "n_clusters": len(chain),
-                "total_mass": float(sum(masses[i] for i in chain)),
+                "cluster_index": list(sequence),
+                "cluster_ids": [ids[i] for i in sequence],
+                "clusters": " > ".join(str(ids[i]) for i in sequence),
+                "n_clusters": len(sequence),
+                "total_mass": float(sum(masses[i] for i in sequence)),
                 "length_m": float(sum(rows[k]["path_len"] for k in chain_rows)),
-                "mean_strength": float(np.mean([rows[k]["strength"] for k in chain_rows])),
+                "mean_strength": float(np.mean([rows[k]["strength"] for k in between])),
+                "n_places": len(between) + 1,
                 "_rows": chain_rows,
                 "geometry": geometry,
             }
@@ -867,13 +1023,14 @@ def detect_corridors(
                 rows[k]["corridor_id"] = rank
     log.append(
         f"Step 5/5 cluster graph: {sum(r['in_mst'] for r in rows)} spanning-tree link(s) on gravity, "
-        f"{sum(r['strong'] for r in rows)} strong link(s) (strength ≥ {strength_threshold:g}); "
-        f"{len(corridor_rows)} corridor chain(s) of ≥ {max(int(min_chain_clusters), 2)} clusters turning ≤ {max_turn:g}°."
+        f"{sum(r['strong'] for r in rows)} strong link(s) (strength ≥ {strength_threshold:g}), "
+        f"{sum(1 for r in rows if r['strong'] and place_of[r['from_index']] != place_of[r['to_index']])} of them between places; "
+        f"{len(corridor_rows)} corridor chain(s) through ≥ {max(int(min_chain_clusters), 2)} places turning ≤ {max_turn:g}°."
     )
     for corridor in corridor_rows:
         log.append(
-            f"  corridor {corridor['corridor_id']}: {corridor['clusters']} — mass {corridor['total_mass']:g}, "
-            f"{corridor['length_m'] / 1000:.1f} km, mean strength {corridor['mean_strength']:.2f}"
+            f"  corridor {corridor['corridor_id']}: {corridor['clusters']} — {corridor['n_places']} places, mass "
+            f"{corridor['total_mass']:g}, {corridor['length_m'] / 1000:.1f} km, mean strength {corridor['mean_strength']:.2f}"
         )
 
     # ---------------------------------------------------------------- outputs
@@ -881,7 +1038,7 @@ def detect_corridors(
     link_frame = pd.DataFrame([{k: v for k, v in r.items() if k not in ("_key", "geometry")} for r in rows], columns=LINK_COLUMNS)
     links_gdf = gpd.GeoDataFrame(link_frame, geometry=[r["geometry"] for r in rows], crs=crs)
     corridor_frame = pd.DataFrame(
-        [{k: v for k, v in c.items() if k not in ("_rows", "geometry", "cluster_index")} for c in corridor_rows],
+        [{k: v for k, v in c.items() if k not in ("_rows", "geometry", "cluster_index", "n_places")} for c in corridor_rows],
         columns=CORRIDOR_COLUMNS + ["cluster_ids"],
     )
     corridors_gdf = gpd.GeoDataFrame(corridor_frame, geometry=[c["geometry"] for c in corridor_rows], crs=crs)
@@ -905,6 +1062,7 @@ def detect_corridors(
             "n_links": [degree[i] for i in range(n)],
             "corridors": [",".join(str(c) for c in in_corridor[i]) or None for i in range(n)],
             "unreachable_group": [ids[i] in unreachable_ids for i in range(n)],
+            "place": [place_of.get(i, -1) for i in range(n)],
         }
     )
     isolated = [str(ids[i]) for i in range(n) if cluster_frame.at[i, "status"] == "isolated"]
@@ -923,6 +1081,7 @@ def detect_corridors(
         "cells_settled": stored["settled"],
         "surface_bytes": stored["bytes"],
         "d_ref": d_ref,
+        "n_places": n_places,
         "min_step_cost": c_min,
         "splits": splits,
         "engine": search_grid.engine,

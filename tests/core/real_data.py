@@ -115,3 +115,13 @@ def south_yorkshire_creative_grid_hotspots(shared_data: Path, cell: float = 1000
     clusters = list(getattr(merged, "geoms", [merged]))
     masses = [sum(n for square, n in hot if cluster.contains(square.centroid)) for cluster in clusters]
     return firms, clusters, masses
+
+
+def m1_geometry(shared_data: Path):
+    """The M1 (OS Open Roads motorways) around South Yorkshire, one shapely geometry in EPSG:27700."""
+    import geopandas as gpd
+    from shapely.ops import unary_union
+
+    roads = gpd.read_file(motorways_path(shared_data), bbox=(-2.4, 53.1, -0.6, 53.9))
+    m1 = roads[roads["road_classification_number"] == "M1"].to_crs(27700)
+    return unary_union(list(m1.geometry))

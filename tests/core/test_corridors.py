@@ -466,3 +466,56 @@ def test_progress_is_reported_in_order():
     detect_corridors([Point(300, 300), Point(1700, 1700), Point(300, 1700)], [1, 2, 3], np.ones(grid.shape), grid,
                      callback=lambda f: seen.append(f) or False)
     assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen)
+
+
+# ------------------------------------------------------------------------------------------------
+# places: clusters closer than their own size are one place; chains run between places
+# ------------------------------------------------------------------------------------------------
+def test_places_group_clusters_closer_than_their_size():
+    from creative_clusters_plugin.core.corridors import group_places
+
+    radii = {0: 100.0, 1: 100.0, 2: 100.0, 3: 50.0}
+    # 0–1 gap 150 ≤ 200 (one place), 1–2 gap 250 > 200, 2–3 touching
+    place_of = group_places([0, 1, 2, 3], [((0, 1), 150.0), ((1, 2), 250.0), ((2, 3), 0.0)], radii, 1.0)
+    assert place_of[0] == place_of[1] != place_of[2] == place_of[3]
+    only_touching = group_places([0, 1, 2, 3], [((0, 1), 150.0), ((1, 2), 250.0), ((2, 3), 0.0)], radii, 0.0)
+    assert len({only_touching[i] for i in range(3)}) == 3 and only_touching[2] == only_touching[3]
+
+
+def test_chain_crosses_a_place_through_its_own_links():
+    from creative_clusters_plugin.core.corridors import find_chains
+
+    # places 0 = {0}, 1 = {1, 2} (1 and 2 linked inside), 2 = {3}; a straight line west to east
+    place_of = {0: 0, 1: 1, 2: 1, 3: 2}
+    centres = {0: (0.0, 0.0), 1: (10.0, 0.0), 2: (20.0, 0.0)}
+    links = [((2, 3), 9.0, True), ((0, 1), 9.0, True), ((1, 2), 1.0, True), ((0, 3), 30.0, False)]
+    chains = find_chains(links, place_of, centres, max_turn=30, min_places=3)
+    assert len(chains) == 1
+    sequence, rows, between = chains[0]
+    assert sequence == [0, 1, 2, 3] and sorted(rows) == [0, 1, 2] and sorted(between) == [0, 1]
+    assert find_chains(links, place_of, centres, max_turn=30, min_places=4) == []
+
+
+def test_twins_in_each_town_do_not_hide_the_demo_chain(demo_region):
+    """Every demo cluster gets a small twin just outside its edge (a second microcluster of the same town, a
+    formation-agent address): with a cluster-level reference the twins shrink d_ref and no link between towns is
+    strong; between places the planted chain is found as before, in order, and each town is one place."""
+    truth = demo_region["truth_data"]
+    geoms, masses, names = _demo_clusters(truth)
+    twins, twin_masses, twin_names = [], [], []
+    for c in truth["clusters"]:
+        r = c["radius_m"]
+        twins.append(Point(c["centre"][0], c["centre"][1] + 1.4 * r).buffer(0.3 * r))
+        twin_masses.append(5)
+        twin_names.append(c["name"] + " twin")
+    grid = grid_from_bounds(truth["extent"], 200.0, truth["crs"])
+    result = detect_corridors(geoms + twins, masses + twin_masses, build_resistance(grid).values, grid, ids=names + twin_names)
+    assert result.stats["n_places"] == len(geoms)
+    chain = truth["chain"]["cluster_names"]
+    corridors = [[x for x in ids if not x.endswith(" twin")] for ids in result.corridors.cluster_ids]
+    holding = [c for c in corridors if set(chain) & set(c)]
+    assert len(holding) == 1, list(result.corridors.clusters)
+    assert _chain_in_order(holding[0], chain), holding[0]
+    # the untwinned demo: every cluster is its own place
+    plain = detect_corridors(geoms, masses, build_resistance(grid).values, grid, ids=names)
+    assert plain.stats["n_places"] == len(geoms)

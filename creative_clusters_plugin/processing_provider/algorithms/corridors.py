@@ -54,7 +54,7 @@ class Corridors(CreativeClustersAlgorithm):
 <li><b>Candidate links.</b> Each cluster is linked to its MAX_NEIGHBOURS nearest clusters by least-cost distance. A link whose path crosses another cluster is split into consecutive links (a chain) instead of being dropped. Groups that would stay disconnected are joined by their cheapest link. Groups that cannot reach each other (nodata barriers, or beyond MAX_COST_DISTANCE) are reported in the log.</li>
 <li><b>Link metrics</b>: Euclidean distance (edge to edge), cost distance, path length, cost/Euclidean and cost/path ratios (Linkage Mapper's), gravity = mass_i × mass_j / cost^BETA (the cost is floored at one cell step so touching clusters get a finite gravity), strength.</li>
 <li><b>Corridor surface</b>: for every link, CWD_i + CWD_j − least cost, kept up to WIDTH, mosaicked by minimum (0 on the least-cost paths) — the normalised least-cost corridor raster — and polygonised.</li>
-<li><b>Corridor chains</b>: the cluster graph is the maximum spanning tree of the links on gravity (in_mst) plus every strong link. <b>strength</b> = d_ref / cost distance, with d_ref the median, over clusters, of the cost distance to their nearest cluster: 1 = as close as a typical nearest neighbour. Very close pairs of clusters (twins in one town, a formation-agent address) lower d_ref: lower STRENGTH if no chain appears where you expect one. Links with strength ≥ STRENGTH are strong. A chain follows strong links through clusters by good continuation (at each cluster the links are paired by the smallest turning angle, at most MAX_TURN degrees); chains of three or more clusters are corridors, oriented west to east, ranked by total mass then mean strength.</li>
+<li><b>Corridor chains</b> join <b>places</b>, not single clusters: clusters that lie closer to each other than their own size (edge-to-edge gap at most PLACE_GAP × the sum of their radii; default 1) are one place — the microclusters of one town centre, twins, a formation-agent address beside a cluster. <b>strength</b> = d_ref / cost distance, with d_ref the median, over places, of the cost distance to the nearest other place: 1 = as close as a typical pair of neighbouring places, whatever the units of the resistance. Links with strength ≥ STRENGTH are strong. Two places are joined by their cheapest link if it is strong; a chain follows these place-to-place links by good continuation (at each place the links are paired by the smallest turning angle between the place centres, at most MAX_TURN degrees), and chains through three or more places are corridors. Inside a place a chain runs from the cluster where it arrives to the cluster where it leaves, over the place's own links. Corridors are oriented west to east and ranked by total mass, then mean strength of their links between places. in_mst marks the maximum spanning tree of the links on gravity (the backbone that keeps every cluster connected).</li>
 </ol>
 <h3>Parameters</h3>
 <ul>
@@ -68,7 +68,7 @@ class Corridors(CreativeClustersAlgorithm):
 <li><b>Cell size</b> (CELL_SIZE, metres): 0 = the resistance (or density) raster's own cell size, or, with no raster, about 1/1000 of the clusters' extent (a round number). A grid that would not fit in memory is refused with the size it needs.</li>
 <li><b>Maximum neighbours</b> (MAX_NEIGHBOURS, default 4), <b>maximum cost distance</b> (MAX_COST_DISTANCE, cost units, 0 = no limit).</li>
 <li><b>Corridor width</b> (WIDTH) and <b>width mode</b> (WIDTH_MODE): 0 = WIDTH cost units above the least cost; 1 = WIDTH percent above the least cost of each link (default: 10 %).</li>
-<li><b>Gravity decay</b> (BETA, default 1), <b>strength threshold</b> (STRENGTH, default 0.8: links up to 1.25 × the typical nearest-neighbour cost), <b>maximum turn</b> (MAX_TURN, default 30°).</li>
+<li><b>Gravity decay</b> (BETA, default 1), <b>strength threshold</b> (STRENGTH, default 0.8: links up to 1.25 × the typical cost between neighbouring places), <b>maximum turn</b> (MAX_TURN, default 30°), <b>place gap</b> (PLACE_GAP, default 1: clusters closer than the sum of their radii are one place; 0 = only overlapping or touching clusters).</li>
 </ul>
 <h3>Outputs</h3>
 <ul>
@@ -96,6 +96,7 @@ class Corridors(CreativeClustersAlgorithm):
     BETA = "BETA"
     STRENGTH = "STRENGTH"
     MAX_TURN = "MAX_TURN"
+    PLACE_GAP = "PLACE_GAP"
     DENSITY_WEIGHT = "DENSITY_WEIGHT"
     TRANSPORT_FACTOR = "TRANSPORT_FACTOR"
     TRANSPORT_BUFFER = "TRANSPORT_BUFFER"
@@ -158,6 +159,7 @@ class Corridors(CreativeClustersAlgorithm):
             QgsProcessingParameterNumber(self.TRANSPORT_BUFFER, self.tr("Transport buffer (m)"), double, defaultValue=defaults.transport_buffer, minValue=0.0),
             QgsProcessingParameterNumber(self.STATION_FACTOR, self.tr("Cost multiplier near stations"), double, defaultValue=defaults.station_factor, minValue=0.0001),
             QgsProcessingParameterNumber(self.STATION_RADIUS, self.tr("Station radius (m)"), double, defaultValue=defaults.station_radius, minValue=0.0),
+            QgsProcessingParameterNumber(self.PLACE_GAP, self.tr("Place gap (clusters closer than this × the sum of their radii are one place)"), double, defaultValue=1.0, minValue=0.0),
         ]
         for parameter in advanced:
             parameter.setFlags(parameter.flags() | QgsProcessingParameterDefinition.FlagAdvanced)
@@ -298,6 +300,7 @@ class Corridors(CreativeClustersAlgorithm):
             beta=self.parameterAsDouble(parameters, self.BETA, context),
             strength_threshold=self.parameterAsDouble(parameters, self.STRENGTH, context),
             max_turn=self.parameterAsDouble(parameters, self.MAX_TURN, context),
+            place_gap=self.parameterAsDouble(parameters, self.PLACE_GAP, context),
             callback=self.progress_callback(feedback, 20, 92),
             log_callback=feedback.pushInfo,
         )
@@ -385,7 +388,7 @@ class Corridors(CreativeClustersAlgorithm):
         )
         if not corridor_rows:
             feedback.pushInfo(
-                "No corridor chain: no three clusters are joined by strong links running roughly straight. Lower STRENGTH "
+                "No corridor chain: no three places are joined by strong links running roughly straight. Lower STRENGTH "
                 "or raise MAX_TURN to relax the rule; the links layer still shows every link."
             )
         raster_path = self.parameterAsOutputLayer(parameters, self.OUTPUT_RASTER, context)
