@@ -10,6 +10,7 @@ from ..resources_path import resource
 
 #: One module per algorithm under ``algorithms/``; each exposes ``ALGORITHM`` (a class).
 ALGORITHM_MODULES = (
+    "demo_region",
     "classify_firms",
     "geocode_postcodes",
     "location_quotients",

@@ -13,7 +13,7 @@ from tests.conftest import ensure_provider
 PROJECT = Path(__file__).resolve().parents[2]
 QGIS_PROCESS = Path("/usr/bin/qgis_process.bin")
 CORE_ALGORITHMS = {
-    "classifyfirms", "geocodepostcodes", "locationquotients", "hotspots", "localmoran", "optimizedhotspots", "emerginghotspots",
+    "demoregion", "classifyfirms", "geocodepostcodes", "locationquotients", "hotspots", "localmoran", "optimizedhotspots", "emerginghotspots",
     "clusterselection", "flagstacks", "microclusters", "density", "corridors", "growthpotential", "exportatlas",
     "exporthotspotmap",
 }
