@@ -68,6 +68,7 @@ from qgis.core import (
     QgsVectorLayerSimpleLabeling,
     QgsWkbTypes,
 )
+from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QColor, QFont
 
 from ..core.atomic_files import publish
@@ -961,6 +962,26 @@ def apply_map_filter(legend):
         model.setFilterSettings(QgsLayerTreeFilterSettings(settings))
 
 
+LEGEND_LINE_CHARS = 30  # class labels longer than this are wrapped onto more lines (narrow legend columns)
+
+
+def wrap_legend_labels(model, node, width: int = LEGEND_LINE_CHARS):
+    """Wrap long class labels at word boundaries (the legend's own wrap character is a newline)."""
+    import textwrap
+
+    from qgis.core import QgsMapLayerLegendUtils
+
+    model.refreshLayerLegend(node)
+    changed = False
+    for index, legend_node in enumerate(model.layerLegendNodes(node)):
+        label = legend_node.data(Qt.ItemDataRole.DisplayRole)
+        if isinstance(label, str) and len(label) > width and "\n" not in label:
+            QgsMapLayerLegendUtils.setLegendNodeUserLabel(node, index, textwrap.fill(label, width))
+            changed = True
+    if changed:
+        model.refreshLayerLegend(node)
+
+
 def _fill_legend(legend, entries):
     """Entries with friendly titles; fonts and columns adjusted until every entry fits the legend's frame."""
     legend.setAutoUpdateModel(False)
@@ -970,6 +991,7 @@ def _fill_legend(legend, entries):
         node = QgsLayerTreeLayer(layer)
         node.setCustomProperty("legend/title-label", title)
         root.addChildNode(node)
+        wrap_legend_labels(legend.model(), node)
     legend.setTitle("Legend")
     legend.setSplitLayer(True)
     legend.setEqualColumnWidth(True)
