@@ -66,6 +66,7 @@ import math
 import os
 import sys
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
@@ -536,35 +537,122 @@ class _SicDrawer:
 
 
 # ---------------------------------------------------------------------------------------------------
-# main generator
+# main generator: one function per step
 # ---------------------------------------------------------------------------------------------------
-def generate_demo_region(seed: int = DEFAULT_SEED) -> dict:
-    """Build the demo region in memory.
+# Every step that takes ``rng`` draws from the one shared generator. The steps must run in the order of
+# generate_demo_region, and the draws inside a step in the order written: moving a draw changes the
+# output for every seed.
 
-    Returns a dict with GeoDataFrames ``region``, ``towns``, ``areas``, ``postcodes``, ``firms`` (EPSG:27700),
-    the pandas frame ``codepoint`` (Code-Point Open style) and ``truth`` (the ground-truth dict).
-    Deterministic: the same ``seed`` gives the same content.
+
+@dataclass
+class Wards:
+    """The ward-like small areas (output of :func:`_make_wards`)."""
+
+    areas: object  #: GeoDataFrame ``area_id, area_name, town``, sorted by ``area_id``
+    seed_tree: object  #: cKDTree of the ward seeds in the row order of ``areas``: nearest seed = the ward
+    names: list  #: ward names in generation order (reused as place names in company names)
+
+
+@dataclass
+class PostcodeUnits:
+    """Synthetic postcode units, in generation order (output of :func:`_make_postcode_units`)."""
+
+    xy: np.ndarray  #: (n, 2) centroids in whole metres
+    group: np.ndarray  #: -1 background, k planted cluster k, -2 the formation-agent postcode
+    codes: np.ndarray  #: "DM1 4QT" (object)
+    town: np.ndarray  #: post town (object)
+    area: np.ndarray  #: ``area_id`` of the ward holding the unit (object)
+    district_towns: list  #: post town of each district (index = district number - 1)
+
+
+@dataclass
+class FirmDraws:
+    """Who each firm is, one entry per firm (output of :func:`_plant_firms`).
+
+    In generation order the background firms come first, then the planted clusters, then the formation agent.
     """
-    import geopandas as gpd
-    import pandas as pd
-    from scipy.spatial import cKDTree
-    from shapely.geometry import Point, Polygon
 
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise CreativeClustersError(f"The demo seed must be a non-negative integer, got {seed!r}.")
-    rng = np.random.default_rng(int(seed))
+    kind: np.ndarray  #: "bg", "bg_dormant", "cluster" or "fa" (object)
+    unit: np.ndarray  #: index into :class:`PostcodeUnits`
+    sub: object  #: DCMS sub-sector code of creative firms (first SIC code), None otherwise
+    cluster: np.ndarray  #: k for planted cluster k, -1 background, -2 formation agent
 
-    # --- boundary ----------------------------------------------------------------------------------
+    def __len__(self):
+        return len(self.kind)
+
+    def reordered(self, order):
+        return FirmDraws(self.kind[order], self.unit[order], np.array(self.sub, dtype=object)[order],
+                         self.cluster[order])
+
+
+@dataclass
+class SicColumns:
+    """The four SIC text columns and the first 5-digit code of every firm (None when unusable)."""
+
+    columns: list  #: four object arrays, ``SICCode.SicText_1`` … ``_4``
+    first_codes: np.ndarray
+
+
+@dataclass
+class CompanyAttributes:
+    """The other Companies House fields, one entry per firm in generation order."""
+
+    inc_dates: list  #: ``datetime.date``
+    numbers: np.ndarray  #: "DV000123" (object)
+    category: np.ndarray  #: index into ``_CATEGORIES``
+    names: np.ndarray  #: unique company names (object)
+
+
+@dataclass
+class SortedFirms:
+    """The firms in Companies House order (sorted by name) with what the ground truth needs alongside."""
+
+    table: object  #: pandas DataFrame with the :data:`FIRM_COLUMNS`
+    xy: np.ndarray  #: (n, 2) firm coordinates (their postcode centroid)
+    draws: FirmDraws
+    first_codes: np.ndarray
+
+
+def _town_xy():
+    return np.array([_km(t[1], t[2]) for t in TOWNS])
+
+
+# --- boundary ------------------------------------------------------------------------------------------
+def _make_boundary(rng):
+    """The region boundary: its ring of vertices (n×2) and the shapely Polygon."""
+    from shapely.geometry import Polygon
+
     ring = _boundary_ring(rng)
     boundary = Polygon(ring)
     if not boundary.is_valid:
         raise CreativeClustersError("internal error: the demo boundary is not valid")
-
-    town_xy = np.array([_km(t[1], t[2]) for t in TOWNS])
-    if not _inside(ring, town_xy).all():
+    if not _inside(ring, _town_xy()).all():
         raise CreativeClustersError("internal error: a demo town lies outside the boundary")
+    return ring, boundary
 
-    # --- wards: Voronoi cells of population-weighted seeds ---------------------------------------------
+
+# --- wards: Voronoi cells of population-weighted seeds -----------------------------------------------
+def _quarter_seeds(rng, clusters=CLUSTERS):
+    """Ward seeds for the creative quarters: one at each cluster centre and a ring of six around it.
+
+    Creative quarters sit in dense inner-urban fabric where wards are small, so a cluster spans a small ward
+    and its immediate neighbours (as real clusters do) instead of being cut at random by large wards.
+    """
+    quarter_seeds = []
+    for c in clusters:
+        cx, cy = _km(c[2], c[3])
+        quarter_seeds.append((cx + rng.normal(0.0, 0.03 * c[4]), cy + rng.normal(0.0, 0.03 * c[4])))
+        start = rng.uniform(0.0, 2.0 * np.pi)
+        for j in range(6):
+            ang = start + j * np.pi / 3.0 + rng.uniform(-0.12, 0.12)
+            r = c[4] * rng.uniform(0.62, 0.72)
+            quarter_seeds.append((cx + r * np.cos(ang), cy + r * np.sin(ang)))
+    return np.array(quarter_seeds)
+
+
+def _ward_seeds(rng, ring):
+    """About :data:`N_AREAS` ward seeds at least 250 m apart: the quarter seeds first, then a random mix of
+    85 % population-weighted and 15 % uniform candidates."""
     candidates = np.vstack([
         _sample_mixture(rng, 4 * N_AREAS, ring, RURAL_SHARE),
         _sample_mixture(rng, N_AREAS, ring, 1.0),  # uniform share so that rural wards are not enormous
@@ -576,30 +664,31 @@ def generate_demo_region(seed: int = DEFAULT_SEED) -> dict:
     n_uni = int(round(0.15 * N_AREAS))
     chosen = np.concatenate([pop_idx[: 2 * N_AREAS], uni_idx[:n_uni]])
     chosen = chosen[rng.permutation(len(chosen))]
-    # Creative quarters sit in dense inner-urban fabric where wards are small: one ward seed at each
-    # planted cluster centre and a ring of six around it, so that a cluster spans a small ward and its
-    # immediate neighbours (as real clusters do) instead of being cut at random by large wards.
-    quarter_seeds = []
-    for c in CLUSTERS:
-        cx, cy = _km(c[2], c[3])
-        quarter_seeds.append((cx + rng.normal(0.0, 0.03 * c[4]), cy + rng.normal(0.0, 0.03 * c[4])))
-        start = rng.uniform(0.0, 2.0 * np.pi)
-        for j in range(6):
-            ang = start + j * np.pi / 3.0 + rng.uniform(-0.12, 0.12)
-            r = c[4] * rng.uniform(0.62, 0.72)
-            quarter_seeds.append((cx + r * np.cos(ang), cy + r * np.sin(ang)))
-    seeds = _spaced_sample(np.vstack([np.array(quarter_seeds), candidates[chosen]]), N_AREAS, min_dist=250.0)
+    quarter_seeds = _quarter_seeds(rng)
+    seeds = _spaced_sample(np.vstack([quarter_seeds, candidates[chosen]]), N_AREAS, min_dist=250.0)
     if len(seeds) < 250:
         raise CreativeClustersError("internal error: too few ward seeds in the demo generator")
-    cells = _voronoi_cells(seeds, boundary)
-    # order wards west->east within south->north bands so ids look systematic
+    return seeds
+
+
+def _ward_order(seeds):
+    """Order of the ward seeds west->east within 2.5 km bands from the north, so that ids look systematic."""
     band = np.floor((seeds[:, 1] - seeds[:, 1].min()) / 2500.0)
-    ward_order = np.lexsort((seeds[:, 0], -band))
+    return np.lexsort((seeds[:, 0], -band))
+
+
+def _make_wards(rng, seeds, boundary):
+    """The areas layer: Voronoi cells of ``seeds`` clipped to ``boundary``, with ids, names and towns."""
+    import geopandas as gpd
+    from scipy.spatial import cKDTree
+
+    cells = _voronoi_cells(seeds, boundary)
+    ward_order = _ward_order(seeds)
     area_ids = np.empty(len(seeds), dtype=object)
     for rank, i in enumerate(ward_order):
         area_ids[i] = f"DM{rank + 1:06d}"
     ward_names = _place_names(rng, len(seeds))
-    nearest_town = cKDTree(town_xy).query(seeds)[1]
+    nearest_town = cKDTree(_town_xy()).query(seeds)[1]
     areas = gpd.GeoDataFrame(
         {
             "area_id": area_ids,
@@ -610,10 +699,17 @@ def generate_demo_region(seed: int = DEFAULT_SEED) -> dict:
         crs=CRS,
     )
     areas = areas.iloc[ward_order].reset_index(drop=True)
-    seeds_sorted = seeds[ward_order]
-    seed_tree = cKDTree(seeds_sorted)
+    return Wards(areas=areas, seed_tree=cKDTree(seeds[ward_order]), names=ward_names)
 
-    # --- postcode districts ----------------------------------------------------------------------------
+
+# --- postcode districts and units ----------------------------------------------------------------------
+def _postcode_districts():
+    """Centres (n×2) and post towns of the :data:`N_DISTRICTS` postcode districts. No random numbers.
+
+    Each town with k ≥ 1 districts gets one at its centre and k - 1 on a ring around it; rural districts take
+    the remaining numbers, their post town being the nearest town with districts.
+    """
+    town_xy = _town_xy()
     district_centres, district_towns = [], []
     for name, x, y, _, sigma, k in TOWNS:
         cx, cy = _km(x, y)
@@ -625,7 +721,6 @@ def generate_demo_region(seed: int = DEFAULT_SEED) -> dict:
             r = 1000.0 * sigma * 1.1
             district_centres.append((cx + r * np.cos(ang), cy + r * np.sin(ang)))
             district_towns.append(name)
-    # rural districts take the remaining numbers; their post town is the nearest town with districts
     rural_spots = [(4.0, 26.0), (36.0, 27.0), (37.5, 12.0), (5.0, 4.0)]
     for x, y in rural_spots[: N_DISTRICTS - len(district_centres)]:
         cx, cy = _km(x, y)
@@ -633,39 +728,49 @@ def generate_demo_region(seed: int = DEFAULT_SEED) -> dict:
         main = [i for i, t in enumerate(TOWNS) if t[5] >= 1]
         d = [math.hypot(cx - town_xy[i][0], cy - town_xy[i][1]) for i in main]
         district_towns.append(TOWNS[main[int(np.argmin(d))]][0])
-    district_centres = np.array(district_centres)
-    district_tree = cKDTree(district_centres)
+    return np.array(district_centres), district_towns
 
-    # --- postcode units --------------------------------------------------------------------------------
+
+def _cluster_unit_points(rng, ring, cluster):
+    """Whole-metre postcode centroids for one planted cluster: max(12, n_firms // 5) of them inside its disc
+    (and the region), denser towards the centre."""
+    cx, cy = _km(cluster[2], cluster[3])
+    radius = float(cluster[4])
+    n_units = max(12, cluster[5] // 5)
+    pts = np.empty((0, 2))
+    while len(pts) < n_units:
+        r = 0.95 * radius * rng.uniform(size=n_units) ** 0.7  # denser towards the centre
+        a = rng.uniform(0.0, 2.0 * np.pi, n_units)
+        cand = np.round(np.column_stack([cx + r * np.cos(a), cy + r * np.sin(a)]))
+        ok = (np.hypot(cand[:, 0] - cx, cand[:, 1] - cy) <= radius - 1.0) & _inside(ring, cand)
+        pts = np.vstack([pts, cand[ok]])
+    return pts[:n_units]
+
+
+def _postcode_unit_points(rng, ring):
+    """Centroids (n×2) and groups of all postcode units: background, each planted cluster, formation agent."""
     bg_xy = np.round(_sample_mixture(rng, N_BACKGROUND_POSTCODES, ring, RURAL_SHARE))
     unit_xy = [bg_xy]
     unit_group = [np.full(len(bg_xy), -1)]  # -1 background, k cluster k, -2 formation agent
-    cluster_xy = []
     for k, c in enumerate(CLUSTERS):
-        cx, cy = _km(c[2], c[3])
-        radius = float(c[4])
-        n_units = max(12, c[5] // 5)
-        pts = np.empty((0, 2))
-        while len(pts) < n_units:
-            r = 0.95 * radius * rng.uniform(size=n_units) ** 0.7  # denser towards the centre
-            a = rng.uniform(0.0, 2.0 * np.pi, n_units)
-            cand = np.round(np.column_stack([cx + r * np.cos(a), cy + r * np.sin(a)]))
-            ok = (np.hypot(cand[:, 0] - cx, cand[:, 1] - cy) <= radius - 1.0) & _inside(ring, cand)
-            pts = np.vstack([pts, cand[ok]])
-        pts = pts[:n_units]
-        cluster_xy.append((cx, cy))
+        pts = _cluster_unit_points(rng, ring, c)
         unit_xy.append(pts)
         unit_group.append(np.full(len(pts), k))
     fa_xy = np.round(np.array([_km(FORMATION_AGENT["x_km"], FORMATION_AGENT["y_km"])]))
     unit_xy.append(fa_xy)
     unit_group.append(np.array([-2]))
     unit_xy = np.vstack(unit_xy)
-    unit_group = np.concatenate(unit_group)
     if not _inside(ring, unit_xy).all():
         raise CreativeClustersError("internal error: a demo postcode lies outside the boundary")
+    return unit_xy, np.concatenate(unit_group)
 
-    # postcode codes: district by nearest district centre, sector by bearing, unit letters unique
-    district = district_tree.query(unit_xy)[1]
+
+def _postcode_codes(rng, unit_xy, district_centres):
+    """Unique postcodes: district by nearest district centre, sector by bearing from it (1..9, moving to another
+    sector when one is full), two random inward letters. Returns the codes and each unit's district index."""
+    from scipy.spatial import cKDTree
+
+    district = cKDTree(district_centres).query(unit_xy)[1]
     dvec = unit_xy - district_centres[district]
     bearing = (np.degrees(np.arctan2(dvec[:, 1], dvec[:, 0])) + 360.0) % 360.0
     sector = (bearing // 40.0).astype(int) + 1  # 1..9
@@ -685,25 +790,37 @@ def generate_demo_region(seed: int = DEFAULT_SEED) -> dict:
                 taken.add(pair)
                 break
         codes[i] = f"{POSTCODE_AREA}{d} {s}{pair}"
-    unit_town = np.array([district_towns[d] for d in district], dtype=object)
-    unit_area = areas["area_id"].to_numpy()[seed_tree.query(unit_xy)[1]]
+    return codes, district
 
-    # --- firms: how many of each kind --------------------------------------------------------------------
-    n_cluster = sum(c[5] for c in CLUSTERS)
-    n_fa = FORMATION_AGENT["n_companies"]
-    n_bg = N_FIRMS_TARGET - n_cluster - n_fa
-    n_dormant_bg = int(round(DORMANT_SHARE * N_FIRMS_TARGET)) - int(round(0.08 * (n_fa - FORMATION_AGENT["n_creative"])))
-    sic = _SicDrawer(rng)
 
-    kind = []  # per firm: "bg", "bg_dormant", "cluster", "fa"
-    unit_of_firm = []
-    sub_of_firm = []  # DCMS code for creative firms (first SIC), None otherwise
-    cluster_of_firm = []
+def _make_postcode_units(rng, ring, wards):
+    """All postcode units with their codes, post towns and wards."""
+    district_centres, district_towns = _postcode_districts()
+    unit_xy, unit_group = _postcode_unit_points(rng, ring)
+    codes, district = _postcode_codes(rng, unit_xy, district_centres)
+    return PostcodeUnits(
+        xy=unit_xy,
+        group=unit_group,
+        codes=codes,
+        town=np.array([district_towns[d] for d in district], dtype=object),
+        area=wards.areas["area_id"].to_numpy()[wards.seed_tree.query(unit_xy)[1]],
+        district_towns=district_towns,
+    )
 
-    # background units: weight = lognormal x town-centre boost
-    bg_units = np.flatnonzero(unit_group == -1)
+
+# --- firms: background, planted clusters, formation agent ----------------------------------------------
+def _background_firms(rng, sic, units, n_bg, n_dormant_bg):
+    """Background firms spread over the background postcodes (weight: lognormal × a town-centre boost);
+    ``n_dormant_bg`` of them dormant, about :data:`BACKGROUND_CREATIVE_SHARE` of the rest creative.
+
+    Returns lists ``(kind, unit, sub, cluster)``.
+    """
+    town_xy = _town_xy()
+    unit_xy = units.xy
+    bg_units = np.flatnonzero(units.group == -1)
     d_centre = np.min(
-        np.hypot(unit_xy[bg_units, 0][:, None] - town_xy[None, :, 0], unit_xy[bg_units, 1][:, None] - town_xy[None, :, 1]),
+        np.hypot(unit_xy[bg_units, 0][:, None] - town_xy[None, :, 0],
+                 unit_xy[bg_units, 1][:, None] - town_xy[None, :, 1]),
         axis=1,
     )
     w = rng.lognormal(0.0, 1.0, len(bg_units)) * (1.0 + 0.3 * np.exp(-0.5 * (d_centre / 500.0) ** 2))
@@ -713,90 +830,134 @@ def generate_demo_region(seed: int = DEFAULT_SEED) -> dict:
     bg_is_creative = (~bg_is_dormant) & (rng.uniform(size=n_bg) < BACKGROUND_CREATIVE_SHARE)
     bg_sub = np.full(n_bg, None, dtype=object)
     bg_sub[bg_is_creative] = sic.subsector(int(bg_is_creative.sum()))
-    for i in range(n_bg):
-        kind.append("bg_dormant" if bg_is_dormant[i] else "bg")
-        unit_of_firm.append(bg_choice[i])
-        sub_of_firm.append(bg_sub[i])
-        cluster_of_firm.append(-1)
+    kind = ["bg_dormant" if bg_is_dormant[i] else "bg" for i in range(n_bg)]
+    return kind, list(bg_choice), list(bg_sub), [-1] * n_bg
 
-    for k, c in enumerate(CLUSTERS):
-        units = np.flatnonzero(unit_group == k)
-        wk = rng.lognormal(0.0, 0.8, len(units))
-        chosen_units = units[rng.choice(len(units), size=c[5], p=wk / wk.sum())]
-        subs = sic.subsector(c[5], p=sic.mix(c[6], c[7]))
-        for u, s in zip(chosen_units, subs):
-            kind.append("cluster")
-            unit_of_firm.append(u)
-            sub_of_firm.append(s)
-            cluster_of_firm.append(k)
 
-    fa_unit = int(np.flatnonzero(unit_group == -2)[0])
+def _cluster_firms(rng, sic, units, k, cluster):
+    """The creative firms of planted cluster ``k`` on its postcodes (lognormal weights), with its dominant
+    sub-sector at its target share. Returns lists ``(kind, unit, sub, cluster)``."""
+    units_k = np.flatnonzero(units.group == k)
+    wk = rng.lognormal(0.0, 0.8, len(units_k))
+    chosen_units = units_k[rng.choice(len(units_k), size=cluster[5], p=wk / wk.sum())]
+    subs = sic.subsector(cluster[5], p=sic.mix(cluster[6], cluster[7]))
+    n = len(chosen_units)
+    return ["cluster"] * n, list(chosen_units), list(subs), [k] * n
+
+
+def _formation_agent_firms(sic, units):
+    """The formation agent's companies, all at one postcode; the first ``n_creative`` creative (national
+    sub-sector mix). Returns lists ``(kind, unit, sub, cluster)``."""
+    n_fa = FORMATION_AGENT["n_companies"]
+    fa_unit = int(np.flatnonzero(units.group == -2)[0])
     fa_subs = list(sic.subsector(FORMATION_AGENT["n_creative"])) + [None] * (n_fa - FORMATION_AGENT["n_creative"])
-    for s in fa_subs:
-        kind.append("fa")
-        unit_of_firm.append(fa_unit)
-        sub_of_firm.append(s)
-        cluster_of_firm.append(-2)
+    n = len(fa_subs)
+    return ["fa"] * n, [fa_unit] * n, fa_subs, [-2] * n
 
-    n = len(kind)
-    kind = np.array(kind, dtype=object)
-    unit_of_firm = np.array(unit_of_firm)
-    cluster_of_firm = np.array(cluster_of_firm)
 
-    # --- SIC codes -------------------------------------------------------------------------------------
+def _plant_firms(rng, sic, units):
+    """Every firm's kind, postcode unit, creative sub-sector and planted cluster (see :class:`FirmDraws`)."""
+    n_cluster = sum(c[5] for c in CLUSTERS)
+    n_fa = FORMATION_AGENT["n_companies"]
+    n_bg = N_FIRMS_TARGET - n_cluster - n_fa
+    n_fa_plain = n_fa - FORMATION_AGENT["n_creative"]
+    # about 8 % of the formation agent's non-creative companies are dormant too (see _draw_sic_codes)
+    n_dormant_bg = int(round(DORMANT_SHARE * N_FIRMS_TARGET)) - int(round(0.08 * n_fa_plain))
+    parts = [_background_firms(rng, sic, units, n_bg, n_dormant_bg)]
+    for k, c in enumerate(CLUSTERS):
+        parts.append(_cluster_firms(rng, sic, units, k, c))
+    parts.append(_formation_agent_firms(sic, units))
+    kind, unit, sub, cluster = ([x for part in parts for x in part[j]] for j in range(4))
+    return FirmDraws(kind=np.array(kind, dtype=object), unit=np.array(unit), sub=sub, cluster=np.array(cluster))
+
+
+# --- SIC codes -------------------------------------------------------------------------------------------
+def _trading_sic_codes(rng, sic, sub, noncreative_code, n_extra):
+    """The SIC codes of a trading firm: its first code (creative of sub-sector ``sub``, else
+    ``noncreative_code``) and up to ``n_extra`` distinct further codes."""
+    code = sic.creative_code(sub) if sub is not None else noncreative_code
+    codes = [code]
+    for _ in range(n_extra):
+        if sub is not None and rng.random() < 0.5:
+            extra_sub = sub if rng.random() < 0.6 else sic.subsector(1)[0]
+            extra = sic.creative_code(extra_sub)
+        elif sub is None and rng.random() < 0.08:
+            extra = sic.creative_code(sic.subsector(1)[0])
+        else:
+            extra = sic.non_creative(1)[0]
+        if extra not in codes:
+            codes.append(extra)
+    return codes
+
+
+def _draw_sic_codes(rng, sic, firms):
+    """SIC codes of every firm: dormant firms (and about 8 % of the formation agent's non-creative ones) get
+    a single dormant code, the others a first code matching their sub-sector and 0–3 more."""
+    n = len(firms)
     sic_cols = [np.full(n, None, dtype=object) for _ in range(4)]
     first_codes = np.empty(n, dtype=object)
     n_extra = rng.choice(4, size=n, p=[0.78, 0.13, 0.06, 0.03])
-    fa_dormant = (kind == "fa") & (rng.uniform(size=n) < 0.08)
+    fa_dormant = (firms.kind == "fa") & (rng.uniform(size=n) < 0.08)
     noncreative_draw = sic.non_creative(n)
     for i in range(n):
-        s = sub_of_firm[i]
-        if kind[i] == "bg_dormant" or (fa_dormant[i] and s is None):
-            code = "99999" if rng.random() < DORMANT_CODES[0][2] else "74990"
-            first_codes[i] = code
-            sic_cols[0][i] = sic.text[code]
-            continue
-        code = sic.creative_code(s) if s is not None else noncreative_draw[i]
-        first_codes[i] = code
-        codes_i = [code]
-        for _ in range(int(n_extra[i])):
-            if s is not None and rng.random() < 0.5:
-                extra_sub = s if rng.random() < 0.6 else sic.subsector(1)[0]
-                extra = sic.creative_code(extra_sub)
-            elif s is None and rng.random() < 0.08:
-                extra = sic.creative_code(sic.subsector(1)[0])
-            else:
-                extra = sic.non_creative(1)[0]
-            if extra not in codes_i:
-                codes_i.append(extra)
+        s = firms.sub[i]
+        if firms.kind[i] == "bg_dormant" or (fa_dormant[i] and s is None):
+            codes_i = ["99999" if rng.random() < DORMANT_CODES[0][2] else "74990"]
+        else:
+            codes_i = _trading_sic_codes(rng, sic, s, noncreative_draw[i], int(n_extra[i]))
+        first_codes[i] = codes_i[0]
         for j, cd in enumerate(codes_i):
             sic_cols[j][i] = sic.text[cd]
+    return SicColumns(columns=sic_cols, first_codes=first_codes)
 
-    # unusable first codes among background non-creative trading firms: NULL, blank, "None Supplied"
-    bg_plain = np.flatnonzero((kind == "bg") & np.array([s is None for s in sub_of_firm]))
+
+# --- data-quality noise ----------------------------------------------------------------------------------
+def _spoil_first_sic_codes(rng, firms, sic):
+    """Make 0.5 % of all firms' SIC codes unusable, among background non-creative trading firms: "None
+    Supplied", NULL and blank in the ratio 3:1:1. Changes ``sic`` in place; returns the counts."""
+    n = len(firms)
+    bg_plain = np.flatnonzero((firms.kind == "bg") & np.array([s is None for s in firms.sub]))
     bad = rng.choice(bg_plain, size=int(round(0.005 * n)), replace=False)
-    n_none_supplied = n_null = n_blank = 0
+    counts = {"None Supplied": 0, "NULL": 0, "blank": 0}
     for j, i in enumerate(bad):
-        for col in sic_cols:
+        for col in sic.columns:
             col[i] = None
-        first_codes[i] = None
+        sic.first_codes[i] = None
         if j % 5 < 3:
-            sic_cols[0][i] = "None Supplied"
-            n_none_supplied += 1
+            sic.columns[0][i] = "None Supplied"
+            counts["None Supplied"] += 1
         elif j % 5 == 3:
-            n_null += 1
+            counts["NULL"] += 1
         else:
-            sic_cols[0][i] = ""
-            n_blank += 1
+            sic.columns[0][i] = ""
+            counts["blank"] += 1
+    return counts
 
-    # --- other Companies House fields --------------------------------------------------------------------
+
+def _postcode_variants(rng, postcode_text, kind):
+    """Write 0.5 % of the background firms' postcodes without the space (3 in 5) or in lower case, as in the
+    register. Changes ``postcode_text`` in place; returns how many were changed."""
+    variants = rng.choice(np.flatnonzero(kind == "bg"), size=int(round(0.005 * len(kind))), replace=False)
+    for j, i in enumerate(variants):
+        pc = postcode_text[i]
+        postcode_text[i] = pc.replace(" ", "") if j % 5 < 3 else pc.lower()
+    return len(variants)
+
+
+# --- other Companies House fields ------------------------------------------------------------------------
+def _incorporation_ages(rng, n):
+    """Company ages in whole days at :data:`SNAPSHOT_DATE`: 85 % exponential (mean 7.5 years), 15 % uniform
+    since :data:`FIRST_DATE`."""
     span_days = (SNAPSHOT_DATE - FIRST_DATE).days
     young = rng.exponential(7.5 * 365.25, n)
     old = rng.uniform(0, span_days, n)
     age_days = np.where(rng.uniform(size=n) < 0.85, young, old)
-    age_days = np.clip(age_days, 0, span_days).astype(int)
-    inc_dates = [SNAPSHOT_DATE - timedelta(days=int(a)) for a in age_days]
-    # company numbers: fictional prefix "DV", increasing with incorporation date
+    return np.clip(age_days, 0, span_days).astype(int)
+
+
+def _company_numbers(rng, age_days):
+    """Company numbers with the fictional prefix "DV", increasing with incorporation date (random gaps 1–20)."""
+    n = len(age_days)
     order = np.argsort(-age_days, kind="stable")
     gaps = rng.integers(1, 21, n)
     numbers = np.empty(n, dtype=object)
@@ -806,14 +967,17 @@ def generate_demo_region(seed: int = DEFAULT_SEED) -> dict:
         numbers[i] = f"DV{running:06d}"
     if running > 999999:
         raise CreativeClustersError("internal error: demo company numbers overflow")
+    return numbers
 
-    cat_p = np.array([c[1] for c in _CATEGORIES])
-    cat_idx = rng.choice(len(_CATEGORIES), size=n, p=cat_p / cat_p.sum())
-    places = list(ward_names) + [t[0] for t in TOWNS]
+
+def _unique_company_names(rng, subs, first_codes, cat_idx, places):
+    """A unique company name per firm, its wording from the firm's sub-sector or SIC division and its
+    suffix from its company category."""
+    n = len(subs)
     names = np.empty(n, dtype=object)
     seen = set()
     for i in range(n):
-        s = sub_of_firm[i]
+        s = subs[i]
         if s is not None:
             family = "media" if s == "film" else ("digital" if s == "it" else s)
         else:
@@ -831,58 +995,71 @@ def generate_demo_region(seed: int = DEFAULT_SEED) -> dict:
                 name = f"{core} {rng.integers(2, 999)}" + (f" {suffix}" if suffix else "")
         seen.add(name)
         names[i] = name
+    return names
 
-    postcode_text = codes[unit_of_firm].astype(object)
-    variants = rng.choice(np.flatnonzero(kind == "bg"), size=int(round(0.005 * n)), replace=False)
-    for j, i in enumerate(variants):
-        pc = postcode_text[i]
-        postcode_text[i] = pc.replace(" ", "") if j % 5 < 3 else pc.lower()
-    n_postcode_variants = len(variants)
 
-    xy = unit_xy[unit_of_firm]
-    firms = pd.DataFrame(
+def _company_attributes(rng, firms, first_codes, places):
+    """Incorporation dates, company numbers, categories and names of every firm."""
+    n = len(firms)
+    age_days = _incorporation_ages(rng, n)
+    inc_dates = [SNAPSHOT_DATE - timedelta(days=int(a)) for a in age_days]
+    numbers = _company_numbers(rng, age_days)
+    cat_p = np.array([c[1] for c in _CATEGORIES])
+    cat_idx = rng.choice(len(_CATEGORIES), size=n, p=cat_p / cat_p.sum())
+    names = _unique_company_names(rng, firms.sub, first_codes, cat_idx, places)
+    return CompanyAttributes(inc_dates=inc_dates, numbers=numbers, category=cat_idx, names=names)
+
+
+# --- tables and layers -----------------------------------------------------------------------------------
+def _firm_table(firms, units, sic, attrs, postcode_text):
+    """The Companies House style table (:data:`FIRM_COLUMNS`) in generation order."""
+    import pandas as pd
+
+    return pd.DataFrame(
         OrderedDict(
             [
-                ("CompanyName", names),
-                ("CompanyNumber", numbers),
+                ("CompanyName", attrs.names),
+                ("CompanyNumber", attrs.numbers),
                 ("Postcode", postcode_text),
-                ("RegAddress.PostTown", [t.upper() for t in unit_town[unit_of_firm]]),
-                ("CompanyCategory", [_CATEGORIES[c][0] for c in cat_idx]),
+                ("RegAddress.PostTown", [t.upper() for t in units.town[firms.unit]]),
+                ("CompanyCategory", [_CATEGORIES[c][0] for c in attrs.category]),
                 ("CompanyStatus", "Active"),
                 ("CountryOfOrigin", "United Kingdom"),
-                ("IncorporationDate", [d.isoformat() for d in inc_dates]),
-                (SIC_COLUMNS[0], sic_cols[0]),
-                (SIC_COLUMNS[1], sic_cols[1]),
-                (SIC_COLUMNS[2], sic_cols[2]),
-                (SIC_COLUMNS[3], sic_cols[3]),
+                ("IncorporationDate", [d.isoformat() for d in attrs.inc_dates]),
+                (SIC_COLUMNS[0], sic.columns[0]),
+                (SIC_COLUMNS[1], sic.columns[1]),
+                (SIC_COLUMNS[2], sic.columns[2]),
+                (SIC_COLUMNS[3], sic.columns[3]),
             ]
         )
     )
-    # Companies House files are sorted by company name
-    name_order = np.argsort(firms["CompanyName"].to_numpy().astype(str), kind="stable")
-    firms = firms.iloc[name_order].reset_index(drop=True)
-    xy = xy[name_order]
-    first_codes = first_codes[name_order]
-    cluster_of_firm = cluster_of_firm[name_order]
-    kind = kind[name_order]
-    unit_of_firm = unit_of_firm[name_order]
-    sub_of_firm = np.array(sub_of_firm, dtype=object)[name_order]
 
-    firms_gdf = gpd.GeoDataFrame(
-        firms.copy(), geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=CRS
+
+def _sort_by_company_name(table, xy, firms, first_codes):
+    """Companies House files are sorted by company name: sort the table and everything alongside it."""
+    name_order = np.argsort(table["CompanyName"].to_numpy().astype(str), kind="stable")
+    return SortedFirms(
+        table=table.iloc[name_order].reset_index(drop=True),
+        xy=xy[name_order],
+        draws=firms.reordered(name_order),
+        first_codes=first_codes[name_order],
     )
 
-    # --- postcode layer and Code-Point style table ------------------------------------------------------
+
+def _postcode_layer(units, unit_of_firm):
+    """The postcodes layer, sorted by district number then unit, with the number of firms at each."""
+    import geopandas as gpd
+
+    codes, unit_xy = units.codes, units.xy
     n_firms_per_unit = np.bincount(unit_of_firm, minlength=len(unit_xy))
-    district_codes = {t: f"E06{900001 + i:06d}"[:9] for i, t in enumerate(dict.fromkeys(district_towns))}
     postcodes = gpd.GeoDataFrame(
         {
             "Postcode": codes,
             "easting": unit_xy[:, 0].astype(np.int64),
             "northing": unit_xy[:, 1].astype(np.int64),
             "district": [c.split(" ")[0] for c in codes],
-            "post_town": [t.upper() for t in unit_town],
-            "area_id": unit_area,
+            "post_town": [t.upper() for t in units.town],
+            "area_id": units.area,
             "n_firms": n_firms_per_unit.astype(np.int64),
         },
         geometry=gpd.points_from_xy(unit_xy[:, 0], unit_xy[:, 1]),
@@ -891,8 +1068,15 @@ def generate_demo_region(seed: int = DEFAULT_SEED) -> dict:
     pc_sort = np.argsort(
         np.array([(c.split(" ")[0][2:].zfill(3) + " " + c.split(" ")[1]) for c in codes]), kind="stable"
     )
-    postcodes = postcodes.iloc[pc_sort].reset_index(drop=True)
-    codepoint = pd.DataFrame(
+    return postcodes.iloc[pc_sort].reset_index(drop=True)
+
+
+def _codepoint_table(postcodes, district_towns):
+    """The Code-Point Open style table (:data:`CODEPOINT_COLUMNS`) of the postcodes layer."""
+    import pandas as pd
+
+    district_codes = {t: f"E06{900001 + i:06d}"[:9] for i, t in enumerate(dict.fromkeys(district_towns))}
+    return pd.DataFrame(
         OrderedDict(
             [
                 ("Postcode", postcodes["Postcode"]),
@@ -909,8 +1093,12 @@ def generate_demo_region(seed: int = DEFAULT_SEED) -> dict:
         )
     )
 
-    region = gpd.GeoDataFrame({"name": [REGION_NAME]}, geometry=[boundary], crs=CRS)
-    towns = gpd.GeoDataFrame(
+
+def _towns_layer():
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    return gpd.GeoDataFrame(
         {
             "name": [t[0] for t in TOWNS],
             "population_share": [float(t[3]) for t in TOWNS],
@@ -920,19 +1108,46 @@ def generate_demo_region(seed: int = DEFAULT_SEED) -> dict:
         crs=CRS,
     )
 
-    roads = _roads(boundary)
-    truth = _ground_truth(
-        seed, boundary, areas, seed_tree, firms, xy, first_codes, sub_of_firm, cluster_of_firm, kind,
-        unit_xy, codes, fa_unit, n_none_supplied, n_null, n_blank, n_postcode_variants,
+
+def generate_demo_region(seed: int = DEFAULT_SEED) -> dict:
+    """Build the demo region in memory.
+
+    Returns a dict with GeoDataFrames ``region``, ``towns``, ``roads``, ``areas``, ``postcodes``, ``firms``
+    (EPSG:27700), the pandas frame ``codepoint`` (Code-Point Open style) and ``truth`` (the ground-truth dict).
+    Deterministic: the same ``seed`` gives the same content.
+    """
+    import geopandas as gpd
+
+    if not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise CreativeClustersError(f"The demo seed must be a non-negative integer, got {seed!r}.")
+    rng = np.random.default_rng(int(seed))
+    # the steps in the order they draw from rng
+    ring, boundary = _make_boundary(rng)
+    wards = _make_wards(rng, _ward_seeds(rng, ring), boundary)
+    units = _make_postcode_units(rng, ring, wards)
+    sic = _SicDrawer(rng)
+    firms = _plant_firms(rng, sic, units)
+    sic_codes = _draw_sic_codes(rng, sic, firms)
+    n_unusable_sic = _spoil_first_sic_codes(rng, firms, sic_codes)
+    attrs = _company_attributes(rng, firms, sic_codes.first_codes, places=list(wards.names) + [t[0] for t in TOWNS])
+    postcode_text = units.codes[firms.unit].astype(object)
+    n_postcode_variants = _postcode_variants(rng, postcode_text, firms.kind)
+    # no random numbers from here on
+    table = _firm_table(firms, units, sic_codes, attrs, postcode_text)
+    ordered = _sort_by_company_name(table, units.xy[firms.unit], firms, sic_codes.first_codes)
+    firms_gdf = gpd.GeoDataFrame(
+        ordered.table.copy(), geometry=gpd.points_from_xy(ordered.xy[:, 0], ordered.xy[:, 1]), crs=CRS
     )
+    postcodes = _postcode_layer(units, ordered.draws.unit)
+    truth = _ground_truth(seed, boundary, wards, units, ordered, n_unusable_sic, n_postcode_variants)
     return {
-        "region": region,
-        "towns": towns,
-        "roads": roads,
-        "areas": areas,
+        "region": gpd.GeoDataFrame({"name": [REGION_NAME]}, geometry=[boundary], crs=CRS),
+        "towns": _towns_layer(),
+        "roads": _roads(boundary),
+        "areas": wards.areas,
         "postcodes": postcodes,
         "firms": firms_gdf,
-        "codepoint": codepoint,
+        "codepoint": _codepoint_table(postcodes, units.district_towns),
         "truth": truth,
     }
 
@@ -967,55 +1182,139 @@ def _roads(boundary):
                             geometry=[r[2] for r in rows], crs=CRS)
 
 
-def _ground_truth(seed, boundary, areas, seed_tree, firms, xy, first_codes, sub_of_firm, cluster_of_firm,
-                  kind, unit_xy, codes, fa_unit, n_none_supplied, n_null, n_blank, n_postcode_variants):
-    n = len(firms)
-    creative = np.array([s is not None for s in sub_of_firm])
-    dormant = np.array([c in ("99999", "74990") for c in first_codes])
-    firm_area = seed_tree.query(xy)[1]
-    n_areas = len(areas)
-    all_per_area = np.bincount(firm_area, minlength=n_areas)
-    cre_per_area = np.bincount(firm_area, weights=creative.astype(float), minlength=n_areas)
-    share_region = creative.sum() / n
-    clusters = []
-    for k, c in enumerate(CLUSTERS):
-        cx, cy = _km(c[2], c[3])
-        members = cluster_of_firm == k
-        subs = [s for s in sub_of_firm[members]]
-        mix = OrderedDict(
-            (SUBSECTORS[code], round(subs.count(code) / len(subs), 4)) for code in SUBSECTORS if subs.count(code)
+
+# ---------------------------------------------------------------------------------------------------
+# ground truth
+# ---------------------------------------------------------------------------------------------------
+_TRUTH_NOTES = (
+    "Creative means the first SIC code is in one of the 31 DCMS creative classes (rule 0).",
+    "LQ = (creative / all firms in the area) / (creative / all firms in the region), counting "
+    "every firm including dormant ones and those with unusable SIC codes.",
+    "Firms sit exactly at their postcode centroid (integer metres), like Code-Point geocoding.",
+    "CompanyNumber uses the fictional prefix DV so that it can never equal a real number.",
+    "postcodes.csv follows the Code-Point Open column order but has a header row; "
+    "Admin_ward_code holds the demo area_id.",
+)
+
+
+@dataclass
+class _AreaCounts:
+    """Firms per ward as the ground truth counts them (every firm, by the ward holding it)."""
+
+    creative: np.ndarray  #: per firm: creative by its first SIC code
+    firm_area: np.ndarray  #: per firm: row of its ward in the areas layer
+    all_per_area: np.ndarray
+    creative_per_area: np.ndarray
+    share_region: float  #: creative share of all firms in the region
+
+    @classmethod
+    def of(cls, firms, wards):
+        creative = np.array([s is not None for s in firms.draws.sub])
+        firm_area = wards.seed_tree.query(firms.xy)[1]
+        n_areas = len(wards.areas)
+        return cls(
+            creative=creative,
+            firm_area=firm_area,
+            all_per_area=np.bincount(firm_area, minlength=n_areas),
+            creative_per_area=np.bincount(firm_area, weights=creative.astype(float), minlength=n_areas),
+            share_region=creative.sum() / len(firms.table),
         )
-        centre_area = int(seed_tree.query([cx, cy])[1])
-        d = np.hypot(xy[:, 0] - cx, xy[:, 1] - cy)
-        within = d <= c[4]
-        areas_with_members = sorted(set(areas["area_id"].to_numpy()[np.unique(firm_area[members])]))
-        lq = (cre_per_area[centre_area] / all_per_area[centre_area]) / share_region
-        clusters.append(
-            OrderedDict(
-                [
-                    ("name", c[0]),
-                    ("town", c[1]),
-                    ("centre", [cx, cy]),
-                    ("radius_m", float(c[4])),
-                    ("n_firms", int(c[5])),
-                    ("dominant_subsector", SUBSECTORS[c[6]]),
-                    ("dominant_share_target", c[7]),
-                    ("subsector_mix", mix),
-                    ("chain_order", c[8]),
-                    ("centre_area_id", areas["area_id"].iloc[centre_area]),
-                    ("area_ids", areas_with_members),
-                    ("centre_area_creative_lq", round(float(lq), 4)),
-                    ("centre_area_n_creative", int(cre_per_area[centre_area])),
-                    ("centre_area_n_firms", int(all_per_area[centre_area])),
-                    ("n_creative_within_radius", int((within & creative).sum())),
-                    ("n_firms_within_radius", int(within.sum())),
-                ]
-            )
-        )
+
+
+def _cluster_truth(k, c, wards, firms, counts):
+    """The ground truth of planted cluster ``k`` (``c`` is its row of :data:`CLUSTERS`)."""
+    areas, xy = wards.areas, firms.xy
+    cx, cy = _km(c[2], c[3])
+    members = firms.draws.cluster == k
+    subs = [s for s in firms.draws.sub[members]]
+    mix = OrderedDict(
+        (SUBSECTORS[code], round(subs.count(code) / len(subs), 4)) for code in SUBSECTORS if subs.count(code)
+    )
+    centre_area = int(wards.seed_tree.query([cx, cy])[1])
+    d = np.hypot(xy[:, 0] - cx, xy[:, 1] - cy)
+    within = d <= c[4]
+    areas_with_members = sorted(set(areas["area_id"].to_numpy()[np.unique(counts.firm_area[members])]))
+    n_creative_centre = counts.creative_per_area[centre_area]
+    n_all_centre = counts.all_per_area[centre_area]
+    lq = (n_creative_centre / n_all_centre) / counts.share_region
+    return OrderedDict(
+        [
+            ("name", c[0]),
+            ("town", c[1]),
+            ("centre", [cx, cy]),
+            ("radius_m", float(c[4])),
+            ("n_firms", int(c[5])),
+            ("dominant_subsector", SUBSECTORS[c[6]]),
+            ("dominant_share_target", c[7]),
+            ("subsector_mix", mix),
+            ("chain_order", c[8]),
+            ("centre_area_id", areas["area_id"].iloc[centre_area]),
+            ("area_ids", areas_with_members),
+            ("centre_area_creative_lq", round(float(lq), 4)),
+            ("centre_area_n_creative", int(n_creative_centre)),
+            ("centre_area_n_firms", int(n_all_centre)),
+            ("n_creative_within_radius", int((within & counts.creative).sum())),
+            ("n_firms_within_radius", int(within.sum())),
+        ]
+    )
+
+
+def _chain_truth(clusters):
+    """The corridor chain: its clusters in ``chain_order``, start, end and straight-line length."""
     chain = sorted([c for c in clusters if c["chain_order"] is not None], key=lambda c: c["chain_order"])
-    fa_xy = unit_xy[fa_unit]
-    fa_members = kind == "fa"
+    start, end = chain[0]["centre"], chain[-1]["centre"]
+    return OrderedDict(
+        [
+            ("cluster_names", [c["name"] for c in chain]),
+            ("start", start),
+            ("end", end),
+            ("length_m", round(math.hypot(end[0] - start[0], end[1] - start[1]), 1)),
+        ]
+    )
+
+
+def _formation_agent_truth(wards, units, firms, counts, clusters):
+    """The formation-agent postcode: where it is, how many companies it holds, how far from the clusters."""
+    fa_unit = int(np.flatnonzero(units.group == -2)[0])
+    fa_xy = units.xy[fa_unit]
+    fa_members = firms.draws.kind == "fa"
     nearest_cluster = min(math.hypot(fa_xy[0] - c["centre"][0], fa_xy[1] - c["centre"][1]) for c in clusters)
+    return OrderedDict(
+        [
+            ("postcode", units.codes[fa_unit]),
+            ("xy", [float(fa_xy[0]), float(fa_xy[1])]),
+            ("n_companies", int(fa_members.sum())),
+            ("n_creative", int((fa_members & counts.creative).sum())),
+            ("area_id", wards.areas["area_id"].iloc[int(wards.seed_tree.query(fa_xy)[1])]),
+            ("distance_to_nearest_cluster_m", round(nearest_cluster, 1)),
+        ]
+    )
+
+
+def _truth_parameters():
+    """The generator's fixed parameters, recorded in the ground truth."""
+    return OrderedDict(
+        [
+            ("origin", list(ORIGIN)),
+            ("n_firms_target", N_FIRMS_TARGET),
+            ("n_areas_target", N_AREAS),
+            ("n_background_postcodes", N_BACKGROUND_POSTCODES),
+            ("background_creative_share", BACKGROUND_CREATIVE_SHARE),
+            ("dormant_share_target", DORMANT_SHARE),
+            ("snapshot_date", SNAPSHOT_DATE.isoformat()),
+            ("towns", [OrderedDict(name=t[0], xy=list(_km(t[1], t[2])), population_share=t[3],
+                                   sigma_m=t[4] * 1000.0) for t in TOWNS]),
+        ]
+    )
+
+
+def _ground_truth(seed, boundary, wards, units, firms, n_unusable_sic, n_postcode_variants):
+    """The ground-truth dict written to ``ground_truth.json``; ``firms`` is the :class:`SortedFirms`."""
+    n = len(firms.table)
+    counts = _AreaCounts.of(firms, wards)
+    creative = counts.creative
+    dormant = np.array([c in ("99999", "74990") for c in firms.first_codes])
+    clusters = [_cluster_truth(k, c, wards, firms, counts) for k, c in enumerate(CLUSTERS)]
     xmin, ymin, xmax, ymax = boundary.bounds
     return OrderedDict(
         [
@@ -1024,68 +1323,19 @@ def _ground_truth(seed, boundary, areas, seed_tree, firms, xy, first_codes, sub_
             ("seed", int(seed)),
             ("extent", [xmin, ymin, xmax, ymax]),
             ("n_firms", int(n)),
-            ("n_areas", int(n_areas)),
-            ("n_postcodes", int(len(unit_xy))),
+            ("n_areas", int(len(wards.areas))),
+            ("n_postcodes", int(len(units.xy))),
             ("n_creative_first_sic", int(creative.sum())),
             ("creative_share", round(float(creative.mean()), 6)),
             ("n_dormant", int(dormant.sum())),
             ("dormant_share", round(float(dormant.mean()), 6)),
-            ("n_unusable_sic", {"None Supplied": n_none_supplied, "NULL": n_null, "blank": n_blank}),
+            ("n_unusable_sic", n_unusable_sic),
             ("n_postcode_format_variants", int(n_postcode_variants)),
             ("clusters", clusters),
-            (
-                "chain",
-                OrderedDict(
-                    [
-                        ("cluster_names", [c["name"] for c in chain]),
-                        ("start", chain[0]["centre"]),
-                        ("end", chain[-1]["centre"]),
-                        ("length_m", round(math.hypot(chain[-1]["centre"][0] - chain[0]["centre"][0],
-                                                      chain[-1]["centre"][1] - chain[0]["centre"][1]), 1)),
-                    ]
-                ),
-            ),
-            (
-                "formation_agent",
-                OrderedDict(
-                    [
-                        ("postcode", codes[fa_unit]),
-                        ("xy", [float(fa_xy[0]), float(fa_xy[1])]),
-                        ("n_companies", int(fa_members.sum())),
-                        ("n_creative", int((fa_members & creative).sum())),
-                        ("area_id", areas["area_id"].iloc[int(seed_tree.query(fa_xy)[1])]),
-                        ("distance_to_nearest_cluster_m", round(nearest_cluster, 1)),
-                    ]
-                ),
-            ),
-            (
-                "notes",
-                [
-                    "Creative means the first SIC code is in one of the 31 DCMS creative classes (rule 0).",
-                    "LQ = (creative / all firms in the area) / (creative / all firms in the region), counting "
-                    "every firm including dormant ones and those with unusable SIC codes.",
-                    "Firms sit exactly at their postcode centroid (integer metres), like Code-Point geocoding.",
-                    "CompanyNumber uses the fictional prefix DV so that it can never equal a real number.",
-                    "postcodes.csv follows the Code-Point Open column order but has a header row; "
-                    "Admin_ward_code holds the demo area_id.",
-                ],
-            ),
-            (
-                "parameters",
-                OrderedDict(
-                    [
-                        ("origin", list(ORIGIN)),
-                        ("n_firms_target", N_FIRMS_TARGET),
-                        ("n_areas_target", N_AREAS),
-                        ("n_background_postcodes", N_BACKGROUND_POSTCODES),
-                        ("background_creative_share", BACKGROUND_CREATIVE_SHARE),
-                        ("dormant_share_target", DORMANT_SHARE),
-                        ("snapshot_date", SNAPSHOT_DATE.isoformat()),
-                        ("towns", [OrderedDict(name=t[0], xy=list(_km(t[1], t[2])), population_share=t[3],
-                                               sigma_m=t[4] * 1000.0) for t in TOWNS]),
-                    ]
-                ),
-            ),
+            ("chain", _chain_truth(clusters)),
+            ("formation_agent", _formation_agent_truth(wards, units, firms, counts, clusters)),
+            ("notes", list(_TRUTH_NOTES)),
+            ("parameters", _truth_parameters()),
         ]
     )
 

@@ -348,3 +348,125 @@ def test_no_shared_data_copied(demo, shared_data):
     assert not set(real["CompanyNumber"]) & set(firms["CompanyNumber"])
     assert not set(real["Postcode"]) & set(firms["Postcode"])
     assert len(set(real["CompanyName"]) & set(firms["CompanyName"])) < 0.01 * len(firms)
+
+
+# --- the generator's steps alone, on small hand-made inputs ------------------------------------------------
+from creative_clusters_plugin.core import demo_region as dr  # noqa: E402
+
+SIC_SUBSECTOR = {code: sub for code, _, _, sub in dr.SIC_TABLE}
+
+
+def test_step_ward_order_numbers_bands_from_the_north_west_to_east():
+    seeds = np.array([[0.0, 0.0], [100.0, 3000.0], [50.0, 0.0], [0.0, 2600.0]])
+    assert dr._ward_order(seeds).tolist() == [3, 1, 0, 2]
+
+
+def test_step_quarter_seeds_ring_a_cluster_centre():
+    cluster = ("Q", "T", 10.0, 10.0, 600, 200, "film", 0.6, None)
+    seeds = dr._quarter_seeds(np.random.default_rng(11), clusters=[cluster])
+    assert seeds.shape == (7, 2)
+    cx, cy = dr._km(10.0, 10.0)
+    d = np.hypot(seeds[:, 0] - cx, seeds[:, 1] - cy)
+    assert d[0] < 100.0  # the centre seed is jittered by 3 % of the radius
+    assert ((d[1:] >= 0.62 * 600 - 1e-6) & (d[1:] <= 0.72 * 600 + 1e-6)).all()
+    angles = np.sort(np.degrees(np.arctan2(seeds[1:, 1] - cy, seeds[1:, 0] - cx)) % 360.0)
+    gaps = np.diff(np.append(angles, angles[0] + 360.0))
+    assert ((gaps > 45.0) & (gaps < 75.0)).all()  # six seeds about 60 degrees apart
+
+
+def test_step_cluster_postcodes_stay_in_the_disc_and_the_region():
+    cluster = ("Edge", "T", 10.0, 10.0, 600, 200, "film", 0.6, None)
+    cx, cy = dr._km(10.0, 10.0)
+    # the region boundary runs through the cluster centre: half of the disc is outside
+    ring = np.array([[cx - 5000, cy - 5000], [cx, cy - 5000], [cx, cy + 5000], [cx - 5000, cy + 5000]])
+    pts = dr._cluster_unit_points(np.random.default_rng(12), ring, cluster)
+    assert len(pts) == 200 // 5
+    assert (pts == np.round(pts)).all()
+    assert (np.hypot(pts[:, 0] - cx, pts[:, 1] - cy) <= 599.0).all()
+    assert dr._inside(ring, pts).all() and (pts[:, 0] <= cx).all()
+
+
+def test_step_postcode_codes_are_unique_when_a_sector_is_full():
+    centres = np.array([[0.0, 0.0], [10000.0, 0.0]])
+    # 450 units due east of district 1's centre: one sector has only 400 two-letter inward codes
+    east = np.column_stack([np.arange(1, 451) * 2.0, np.full(450, 1.0)])
+    near_2 = np.column_stack([10000.0 - np.arange(1, 6) * 10.0, np.full(5, 1.0)])
+    codes, district = dr._postcode_codes(np.random.default_rng(13), np.vstack([east, near_2]), centres)
+    assert len(set(codes)) == len(codes) == 455
+    assert all(re.fullmatch(r"DM[12] \d[ABD-HJLNP-UW-Z]{2}", c) for c in codes)
+    assert district.tolist() == [0] * 450 + [1] * 5
+    assert [c.split(" ")[0] for c in codes] == ["DM1"] * 450 + ["DM2"] * 5
+    sectors = pd.Series([c[4] for c in codes[:450]]).value_counts()
+    assert sectors["1"] == 400 and sectors.sum() == 450  # the bearing's sector is filled, the rest move on
+    assert {c[4] for c in codes[450:]} == {"5"}  # bearing about 175 degrees: sector 160-200
+
+
+def test_step_company_numbers_increase_with_incorporation_date():
+    age_days = np.array([100, 5, 3000, 5, 0, 12000])
+    numbers = dr._company_numbers(np.random.default_rng(14), age_days)
+    assert all(re.fullmatch(r"DV\d{6}", x) for x in numbers) and len(set(numbers)) == len(numbers)
+    as_int = np.array([int(x[2:]) for x in numbers])
+    # the oldest company has the smallest number; companies of the same age keep their order
+    assert np.argsort(as_int).tolist() == [5, 2, 0, 1, 3, 4]
+
+
+def test_step_company_names_stay_unique_under_many_collisions():
+    n = 2000  # one place and five crafts words: plain names collide again and again
+    cat_idx = np.array([0] * (n - 10) + [4] * 10)  # "LTD", then the category without a suffix
+    names = dr._unique_company_names(np.random.default_rng(15), ["crafts"] * n, np.array(["32120"] * n, dtype=object),
+                                     cat_idx, ["Oakhurst"])
+    assert len(set(names)) == n
+    assert all(x.endswith(" LTD") for x in names[: n - 10])
+    assert not any(x.endswith(" LTD") for x in names[n - 10:])
+    assert all(any(w in x for w in dr._SECTOR_WORDS["crafts"]) for x in names)
+
+
+def _small_firms():
+    kind = np.array(["bg"] * 1500 + ["bg_dormant"] * 100 + ["cluster"] * 300 + ["fa"] * 100, dtype=object)
+    sub = [None] * 1000 + ["it"] * 500 + [None] * 100 + ["film"] * 300 + ["music"] * 30 + [None] * 70
+    n = len(kind)
+    return dr.FirmDraws(kind=kind, unit=np.zeros(n, dtype=int), sub=sub, cluster=np.full(n, -1))
+
+
+def test_step_sic_codes_match_each_firms_kind_and_subsector():
+    rng = np.random.default_rng(16)
+    firms = _small_firms()
+    sic = dr._draw_sic_codes(rng, dr._SicDrawer(rng), firms)
+    cols = np.column_stack(sic.columns)
+    for i in range(len(firms)):
+        texts = [t for t in cols[i] if t is not None]
+        assert all(t is not None for t in cols[i][: len(texts)])  # filled from the first column on
+        codes = [t[:5] for t in texts]
+        assert codes[0] == sic.first_codes[i] and len(set(codes)) == len(codes)
+        if firms.kind[i] == "bg_dormant":
+            assert codes in (["99999"], ["74990"])
+        elif firms.sub[i] is not None:
+            assert SIC_SUBSECTOR[codes[0]] == firms.sub[i]
+        elif firms.kind[i] == "bg":
+            assert SIC_SUBSECTOR[codes[0]] is None
+    fa_dormant = [c in ("99999", "74990") for c in sic.first_codes[-70:]]
+    assert 0 < sum(fa_dormant) < 20  # about 8 % of the formation agent's non-creative companies
+
+
+def test_step_noise_spoils_only_background_firms():
+    rng = np.random.default_rng(17)
+    firms = _small_firms()
+    sic = dr._draw_sic_codes(rng, dr._SicDrawer(rng), firms)
+    before = [c.copy() for c in sic.columns]
+    counts = dr._spoil_first_sic_codes(rng, firms, sic)
+    assert counts == {"None Supplied": 6, "NULL": 2, "blank": 2}  # 0.5 % of 2,000 in the ratio 3:1:1
+    changed = np.flatnonzero(sic.columns[0] != before[0])
+    assert len(changed) == 10 and (changed < 1000).all()  # background, trading, not creative
+    assert pd.Series(sic.columns[0][changed]).value_counts(dropna=False).to_dict() == {
+        "None Supplied": 6, "": 2, None: 2}
+    assert all(sic.first_codes[i] is None and all(c[i] is None for c in sic.columns[1:]) for i in changed)
+    unchanged = np.setdiff1d(np.arange(len(firms)), changed)
+    assert all((c[unchanged] == b[unchanged]).all() for c, b in zip(sic.columns, before))
+
+    text = np.array([f"DM{1 + i % 20} {i % 9 + 1}AB" for i in range(len(firms))], dtype=object)
+    original = text.copy()
+    assert dr._postcode_variants(rng, text, firms.kind) == 10
+    moved = np.flatnonzero(text != original)
+    assert len(moved) == 10 and (firms.kind[moved] == "bg").all()
+    assert sum(" " not in t for t in text[moved]) == 6 and sum(t.islower() for t in text[moved]) == 4
+    assert [_norm_pc(t) for t in text[moved]] == list(original[moved])
