@@ -1,7 +1,5 @@
 """creativeclusters:corridors — least-cost links, corridors and corridor chains between clusters (thin adapter)."""
 
-import math
-
 import numpy as np
 
 from qgis.core import (
@@ -21,19 +19,8 @@ from qgis.core import (
     QgsWkbTypes,
 )
 
-from ...core.corridors import WidthMode, detect_corridors
-from ...core.resistance import (
-    RasterData,
-    ResistanceWeights,
-    auto_cell_size,
-    build_resistance,
-    crs_to_wkt,
-    grid_for_raster,
-    grid_from_bounds,
-    is_geographic,
-    nice_cell_size,
-    write_geotiff,
-)
+from ...core.corridors import WidthMode, analysis_crs_wkt, analysis_grid, detect_corridors, empty_output_grid
+from ...core.resistance import RasterData, ResistanceWeights, build_resistance, write_geotiff
 from ..base_algorithm import CreativeClustersAlgorithm, field
 
 
@@ -199,13 +186,26 @@ class Corridors(CreativeClustersAlgorithm):
         table = self.read_table(source, feedback, fields=[], with_geometry=True, analysis_crs=crs, progress_range=(12, 15))
         return list(table.geodataframe().geometry)
 
-    def execute(self, parameters, context, feedback):
-        source = self.parameterAsSource(parameters, self.CLUSTERS, context)
-        if source is None:
-            raise QgsProcessingException(self.invalidSourceError(parameters, self.CLUSTERS))
-        mass_field = (self.parameterAsFields(parameters, self.MASS_FIELD, context) or [None])[0]
-        id_field = (self.parameterAsFields(parameters, self.ID_FIELD, context) or [None])[0]
-        cell_size = self.parameterAsDouble(parameters, self.CELL_SIZE, context)
+    def _raster_crs(self, resistance, density):
+        """The analysis CRS the rasters decide (the core's rule), as a QGIS CRS; None: the clusters decide."""
+        wkt = analysis_crs_wkt(resistance, density)
+        crs = QgsCoordinateReferenceSystem.fromWkt(wkt) if wkt else None
+        return crs if crs is not None and crs.isValid() else None
+
+    def _read_clusters(self, source, fields, analysis_crs, feedback):
+        """The cluster table in the analysis CRS (projected to the raster's CRS, with a warning, when geographic)."""
+        if analysis_crs is not None and source.sourceCrs().isValid() and source.sourceCrs().isGeographic():
+            feedback.pushWarning(
+                f"The clusters are in a geographic CRS ({source.sourceCrs().authid()}): they are projected to the "
+                f"raster's CRS ({analysis_crs.authid() or analysis_crs.description()}) for the analysis."
+            )
+        return self.read_table(
+            source, feedback, fields=list(dict.fromkeys(f for f in fields if f)), with_geometry=True,
+            analysis_crs=analysis_crs, progress_range=(2, 10),
+        )
+
+    def _resistance_surface(self, parameters, context, feedback, grid, resistance, density, analysis_crs):
+        """The resistance on the analysis grid (rasters, transport lines, stations), with its summary logged."""
         weights = ResistanceWeights(
             density_weight=self.parameterAsDouble(parameters, self.DENSITY_WEIGHT, context),
             transport_factor=self.parameterAsDouble(parameters, self.TRANSPORT_FACTOR, context),
@@ -213,27 +213,48 @@ class Corridors(CreativeClustersAlgorithm):
             station_factor=self.parameterAsDouble(parameters, self.STATION_FACTOR, context),
             station_radius=self.parameterAsDouble(parameters, self.STATION_RADIUS, context),
         )
+        transport = self._read_geometries(parameters, self.TRANSPORT, context, feedback, analysis_crs)
+        stations = self._read_geometries(parameters, self.STATIONS, context, feedback, analysis_crs)
+        surface = build_resistance(
+            grid, resistance=resistance, density=density, transport=transport, stations=stations, weights=weights,
+            callback=self.progress_callback(feedback, 15, 20),
+        )
+        for warning in surface.warnings:
+            feedback.pushWarning(warning)
+        summary = surface.summary
+        feedback.pushInfo(
+            f"Resistance: {' × '.join(summary['components'])}; cost per metre min {summary['min']:.4g}, median "
+            f"{summary['median']:.4g}, max {summary['max']:.4g}"
+            + (f"; {summary['impassable_cells']:,} impassable (nodata) cell(s)." if summary.get("impassable_cells") else ".")
+        )
+        return surface
 
-        # --- rasters decide the analysis CRS when projected
+    def _corridor_options(self, parameters, context):
+        """The keyword arguments of :func:`detect_corridors` read from the parameters."""
+        return dict(
+            max_neighbours=self.parameterAsInt(parameters, self.MAX_NEIGHBOURS, context),
+            max_cost_distance=self.parameterAsDouble(parameters, self.MAX_COST_DISTANCE, context),
+            width=self.parameterAsDouble(parameters, self.WIDTH, context),
+            width_mode=self.parameterAsEnum(parameters, self.WIDTH_MODE, context),
+            beta=self.parameterAsDouble(parameters, self.BETA, context),
+            strength_threshold=self.parameterAsDouble(parameters, self.STRENGTH, context),
+            max_turn=self.parameterAsDouble(parameters, self.MAX_TURN, context),
+            place_gap=self.parameterAsDouble(parameters, self.PLACE_GAP, context),
+        )
+
+    def execute(self, parameters, context, feedback):
+        source = self.parameterAsSource(parameters, self.CLUSTERS, context)
+        if source is None:
+            raise QgsProcessingException(self.invalidSourceError(parameters, self.CLUSTERS))
+        mass_field = (self.parameterAsFields(parameters, self.MASS_FIELD, context) or [None])[0]
+        id_field = (self.parameterAsFields(parameters, self.ID_FIELD, context) or [None])[0]
+        cell_size = self.parameterAsDouble(parameters, self.CELL_SIZE, context)
+
+        # --- rasters decide the analysis CRS when projected, else the clusters do
         resistance = self._read_raster(parameters, self.RESISTANCE, context, feedback)
         density = self._read_raster(parameters, self.DENSITY, context, feedback)
-        base_raster = resistance if resistance is not None else density
-        analysis_crs = None
-        if base_raster is not None and base_raster.crs is not None and not is_geographic(base_raster.crs):
-            analysis_crs = QgsCoordinateReferenceSystem.fromWkt(crs_to_wkt(base_raster.crs))
-            if not analysis_crs.isValid():
-                analysis_crs = None
         feedback.setProgress(2)
-
-        if analysis_crs is not None and source.sourceCrs().isValid() and source.sourceCrs().isGeographic():
-            feedback.pushWarning(
-                f"The clusters are in a geographic CRS ({source.sourceCrs().authid()}): they are projected to the "
-                f"raster's CRS ({analysis_crs.authid() or analysis_crs.description()}) for the analysis."
-            )
-        fields = [f for f in (mass_field, id_field) if f]
-        clusters = self.read_table(
-            source, feedback, fields=list(dict.fromkeys(fields)), with_geometry=True, analysis_crs=analysis_crs, progress_range=(2, 10)
-        )
+        clusters = self._read_clusters(source, (mass_field, id_field), self._raster_crs(resistance, density), feedback)
         analysis_crs = clusters.analysis_crs
         crs_text = analysis_crs.toWkt() if analysis_crs.isValid() else None
         gdf = clusters.geodataframe()
@@ -254,60 +275,21 @@ class Corridors(CreativeClustersAlgorithm):
         ids = gdf[id_field].tolist() if id_field else clusters.fids.tolist()
         self.check_cancel(feedback)
 
-        # --- the analysis grid
-        if base_raster is not None:
-            if base_raster.crs is not None and is_geographic(base_raster.crs):
-                feedback.pushWarning(
-                    "The raster is in a geographic CRS (degrees): it is warped onto a grid in "
-                    f"{analysis_crs.authid() or 'the analysis CRS'} (average resampling; a cell is nodata when half of it is)."
-                )
-                if not cell_size:
-                    cell_size = auto_cell_size(base_raster, crs_text)
-                    feedback.pushInfo(f"Cell size chosen automatically: {cell_size:g} m.")
-            grid = grid_for_raster(base_raster, cell_size, crs_text)
-            if (resistance is not None and density is not None) or (cell_size and not math.isclose(cell_size, abs(base_raster.transform.a))):
-                feedback.pushInfo("Rasters are resampled onto the analysis grid (average of the finer cells).")
-        else:
-            xmin, ymin, xmax, ymax = gdf.total_bounds
-            span = max(xmax - xmin, ymax - ymin, 1.0)
-            if not cell_size:
-                cell_size = nice_cell_size(span * 1.3, 1000)
-                feedback.pushInfo(f"Cell size chosen automatically: {cell_size:g} m.")
-            grid = grid_from_bounds((xmin, ymin, xmax, ymax), cell_size, crs_text, margin=0.15 * span + 2 * cell_size)
+        # --- the analysis grid (the core's rules: raster grid, automatic cell size, margins) and the resistance
+        grid = analysis_grid(
+            tuple(gdf.total_bounds), cell_size, crs_text, resistance=resistance, density=density,
+            crs_name=analysis_crs.authid() or "the analysis CRS", info=feedback.pushInfo, warning=feedback.pushWarning,
+        )
         feedback.pushInfo(f"Analysis grid: {grid.height} × {grid.width} cells of {grid.cell_size:g} m in {analysis_crs.authid() or 'the layer CRS'}.")
-
-        transport = self._read_geometries(parameters, self.TRANSPORT, context, feedback, analysis_crs)
-        stations = self._read_geometries(parameters, self.STATIONS, context, feedback, analysis_crs)
-        surface = build_resistance(
-            grid, resistance=resistance, density=density, transport=transport, stations=stations, weights=weights,
-            callback=self.progress_callback(feedback, 15, 20),
-        )
-        for warning in surface.warnings:
-            feedback.pushWarning(warning)
-        summary = surface.summary
-        feedback.pushInfo(
-            f"Resistance: {' × '.join(summary['components'])}; cost per metre min {summary['min']:.4g}, median "
-            f"{summary['median']:.4g}, max {summary['max']:.4g}"
-            + (f"; {summary['impassable_cells']:,} impassable (nodata) cell(s)." if summary.get("impassable_cells") else ".")
-        )
+        surface = self._resistance_surface(parameters, context, feedback, grid, resistance, density, analysis_crs)
 
         result = detect_corridors(
-            geometries, masses, surface.values, grid, ids=ids,
-            max_neighbours=self.parameterAsInt(parameters, self.MAX_NEIGHBOURS, context),
-            max_cost_distance=self.parameterAsDouble(parameters, self.MAX_COST_DISTANCE, context),
-            width=self.parameterAsDouble(parameters, self.WIDTH, context),
-            width_mode=self.parameterAsEnum(parameters, self.WIDTH_MODE, context),
-            beta=self.parameterAsDouble(parameters, self.BETA, context),
-            strength_threshold=self.parameterAsDouble(parameters, self.STRENGTH, context),
-            max_turn=self.parameterAsDouble(parameters, self.MAX_TURN, context),
-            place_gap=self.parameterAsDouble(parameters, self.PLACE_GAP, context),
-            callback=self.progress_callback(feedback, 20, 92),
-            log_callback=feedback.pushInfo,
+            geometries, masses, surface.values, grid, ids=ids, **self._corridor_options(parameters, context),
+            callback=self.progress_callback(feedback, 20, 92), log_callback=feedback.pushInfo,
         )
         for warning in result.warnings:
             feedback.pushWarning(warning)
         self.check_cancel(feedback)
-
         return self._write_outputs(parameters, context, feedback, result, ids, grid, analysis_crs)
 
     @staticmethod
@@ -340,8 +322,7 @@ class Corridors(CreativeClustersAlgorithm):
                                          QgsWkbTypes.LineString, analysis_crs, [])
         corridors_id = self.write_geometries(parameters, self.OUTPUT_CORRIDORS, context, feedback,
                                              self._corridor_fields(), QgsWkbTypes.MultiPolygon, analysis_crs, [])
-        bounds = gdf.total_bounds if len(gdf) else (0.0, 0.0, 0.0, 0.0)
-        grid = grid_from_bounds(tuple(float(b) for b in bounds), cell_size or 100.0, crs_text, margin=cell_size or 100.0)
+        grid = empty_output_grid(gdf.total_bounds if len(gdf) else (0.0, 0.0, 0.0, 0.0), cell_size, crs_text)
         raster_path = self.parameterAsOutputLayer(parameters, self.OUTPUT_RASTER, context)
         write_geotiff(raster_path, np.full((grid.height, grid.width), np.nan), grid,
                       description="normalised least-cost corridor (none: fewer than two clusters)")
