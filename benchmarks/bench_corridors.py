@@ -62,7 +62,7 @@ def child(mode: str, size: int, n_clusters: int, repeats: int):
     if mode == "corridors":
         from shapely.geometry import Point
 
-        from creative_clusters_plugin.core.corridors import detect_corridors
+        from creative_clusters_plugin.core.corridor_steps import detect_corridors
         from creative_clusters_plugin.core.resistance import grid_from_bounds
 
         grid = grid_from_bounds((0, 0, size * CELL, size * CELL), CELL, "EPSG:27700")

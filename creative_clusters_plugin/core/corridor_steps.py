@@ -1,4 +1,4 @@
-"""The steps of :func:`.corridors.detect_corridors`, one function per step, each testable alone.
+"""Corridor detection, :func:`detect_corridors`: its steps, one function per step, each testable alone.
 
 The method is described in :mod:`.corridors` (steps 1–5, as in the log lines); this module runs it. Every step takes
 its inputs as arguments and returns a small dataclass (or fills the one it is given), and :func:`run_steps` chains
@@ -37,6 +37,9 @@ from .corridors import (
     CorridorSettings,
     WidthMode,
     _find_root,
+    check_clusters,
+    check_resistance,
+    check_settings,
     find_chains,
     group_places,
     maximum_spanning_forest,
@@ -811,7 +814,7 @@ def assemble_result(clusters: Clusters, cores: Cores, surfaces: CostSurfaces, li
 # --------------------------------------------------------------------------------------------------------
 def run_steps(clusters: Clusters, settings: CorridorSettings, resistance: np.ndarray, grid: Grid, budget: int,
               report: RunLog, callback=None) -> CorridorResult:
-    """Run the steps in order on checked inputs (see :func:`.corridors.detect_corridors`)."""
+    """Run the steps in order on checked inputs (see :func:`detect_corridors`)."""
     check_callback(callback, 0.0)
     cores = core_step(clusters, grid, resistance, report)
     check_callback(callback, 0.05)
@@ -825,3 +828,76 @@ def run_steps(clusters: Clusters, settings: CorridorSettings, resistance: np.nda
     check_callback(callback, 1.0)
     return result
 
+
+# --- the entry point ---------------------------------------------------------------------------------------
+def detect_corridors(
+    geometries,
+    masses,
+    resistance: np.ndarray,
+    grid: Grid,
+    ids=None,
+    max_neighbours: int = 4,
+    max_cost_distance: float = 0.0,
+    width: float = 10.0,
+    width_mode: int = WidthMode.PERCENT,
+    beta: float = 1.0,
+    strength_threshold: float = 0.8,
+    max_turn: float = 30.0,
+    min_chain_clusters: int = 3,
+    place_gap: float = 1.0,
+    engine: str = "auto",
+    callback=None,
+    memory_limit: int | None = None,
+    log_callback=None,
+) -> CorridorResult:
+    """Least-cost links, normalised least-cost corridors and corridor chains between clusters.
+
+    Parameters
+    ----------
+    geometries : sequence of shapely geometries
+        Cluster polygons or points, in the grid CRS (projected, metres).
+    masses : sequence of float
+        Mass of each cluster (firms, jobs …); NULL/NaN counts as 0 (with a warning), negative is an error.
+    resistance : 2-D float array on ``grid``
+        Cost per metre of each cell; ``inf``/NaN = impassable (see :mod:`.resistance`).
+    grid : Grid
+        The analysis grid.
+    ids : sequence, optional
+        Identifier of each cluster written to ``from_id``/``to_id`` (default 1..n).
+    max_neighbours : int
+        Candidate links per cluster (its nearest by least-cost distance). Default 4 (Linkage Mapper's demo).
+    max_cost_distance : float
+        Cost cap: links and corridors costlier than this are never searched (0 = no cap).
+    width, width_mode
+        Corridor cut-off: ``width`` cost units (mode 0) or ``width`` % above the least cost (mode 1).
+    beta : float
+        Distance decay of the gravity (mass_i · mass_j / cost^β). Default 1.
+    strength_threshold : float
+        Links with ``strength`` ≥ this are strong and can join places into chains (see module docstring). Default
+        0.8.
+    max_turn : float
+        Largest turning angle (degrees) of a chain at a place. Default 30.
+    min_chain_clusters : int
+        Places a chain must pass through (default 3).
+    place_gap : float
+        Clusters whose edge-to-edge gap is at most ``place_gap`` × the sum of their radii are one place (default 1;
+        0 = only overlapping or touching clusters).
+    engine : {"auto", "skimage", "scipy"}
+        Dijkstra engine (see :mod:`.cost_distance`).
+    callback : callable(fraction) -> bool, optional
+        Progress; returning True cancels (:class:`CancelledError`).
+    memory_limit : int, optional
+        Bytes allowed; default 80 % of the available memory.
+    log_callback : callable(str), optional
+        Receives each log line as soon as its step is done (e.g. ``feedback.pushInfo``); the lines are also
+        returned in ``CorridorResult.log``.
+    """
+    clusters, warnings = check_clusters(geometries, masses, ids)
+    settings = check_settings(
+        max_neighbours=max_neighbours, max_cost_distance=max_cost_distance, width=width, width_mode=width_mode,
+        beta=beta, strength_threshold=strength_threshold, max_turn=max_turn, min_chain_clusters=min_chain_clusters,
+        place_gap=place_gap, engine=engine,
+    )
+    resistance, budget = check_resistance(resistance, grid, memory_limit)
+    report = RunLog(log_callback=log_callback, warnings=warnings)
+    return run_steps(clusters, settings, resistance, grid, budget, report, callback)

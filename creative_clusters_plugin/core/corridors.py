@@ -73,12 +73,11 @@ networks*, Proc. 19th International Cartographic Conference.
 
 Code layout
 -----------
-This module holds the entry point :func:`detect_corridors` (input checks, then the steps), its parameters
-(:class:`CorridorSettings`, :class:`Clusters`), its result (:class:`CorridorResult`), the building blocks the steps
-use (:func:`rasterise_cores`, :func:`maximum_spanning_forest`, :func:`chain_strokes`, :func:`group_places`,
+This module holds the method's parameters and their checks (:class:`CorridorSettings`, :class:`Clusters`), its result
+(:class:`CorridorResult`), the building blocks the steps use (:func:`rasterise_cores`, :func:`maximum_spanning_forest`, :func:`chain_strokes`, :func:`group_places`,
 :func:`place_reference`, :func:`find_chains`) and the analysis-grid rules of the Processing adapter (automatic cell
-size, grid margins, analysis CRS). The steps themselves, one function per step with a small dataclass per
-intermediate result, are in :mod:`.corridor_steps`.
+size, grid margins, analysis CRS). The entry point :func:`.corridor_steps.detect_corridors` and the steps
+themselves, one function per step with a small dataclass per intermediate result, are in :mod:`.corridor_steps`.
 """
 
 from __future__ import annotations
@@ -136,7 +135,7 @@ class CoreRaster:
 
 @dataclass
 class CorridorResult:
-    """Output of :func:`detect_corridors`.
+    """Output of :func:`.corridor_steps.detect_corridors`.
 
     ``links`` (GeoDataFrame, LineString least-cost paths) with :data:`LINK_COLUMNS`; ``corridors``
     (GeoDataFrame, polygons, one per chain) with :data:`CORRIDOR_COLUMNS` plus ``cluster_ids`` (list);
@@ -171,7 +170,7 @@ class Clusters:
 
 @dataclass
 class CorridorSettings:
-    """The checked parameters of :func:`detect_corridors` (``max_cost`` is ``inf`` when there is no cap)."""
+    """The checked parameters of :func:`.corridor_steps.detect_corridors` (``max_cost`` is ``inf`` when there is no cap)."""
 
     max_neighbours: int = 4
     max_cost: float = math.inf
@@ -235,7 +234,7 @@ def check_settings(
     max_neighbours=4, max_cost_distance=0.0, width=10.0, width_mode=WidthMode.PERCENT, beta=1.0,
     strength_threshold=0.8, max_turn=30.0, min_chain_clusters=3, place_gap=1.0, engine="auto",
 ) -> CorridorSettings:
-    """The parameters of :func:`detect_corridors` checked (a clear error for each bad value) as settings."""
+    """The parameters of :func:`.corridor_steps.detect_corridors` checked (a clear error for each bad value) as settings."""
     max_neighbours = int(max_neighbours)
     if max_neighbours < 1:
         raise CreativeClustersError("MAX_NEIGHBOURS must be at least 1.")
@@ -678,76 +677,3 @@ def find_chains(links, place_of: dict, place_centres: dict, max_turn: float = 30
     return chains
 
 
-def detect_corridors(
-    geometries,
-    masses,
-    resistance: np.ndarray,
-    grid: Grid,
-    ids=None,
-    max_neighbours: int = 4,
-    max_cost_distance: float = 0.0,
-    width: float = 10.0,
-    width_mode: int = WidthMode.PERCENT,
-    beta: float = 1.0,
-    strength_threshold: float = 0.8,
-    max_turn: float = 30.0,
-    min_chain_clusters: int = 3,
-    place_gap: float = 1.0,
-    engine: str = "auto",
-    callback=None,
-    memory_limit: int | None = None,
-    log_callback=None,
-) -> CorridorResult:
-    """Least-cost links, normalised least-cost corridors and corridor chains between clusters.
-
-    Parameters
-    ----------
-    geometries : sequence of shapely geometries
-        Cluster polygons or points, in the grid CRS (projected, metres).
-    masses : sequence of float
-        Mass of each cluster (firms, jobs …); NULL/NaN counts as 0 (with a warning), negative is an error.
-    resistance : 2-D float array on ``grid``
-        Cost per metre of each cell; ``inf``/NaN = impassable (see :mod:`.resistance`).
-    grid : Grid
-        The analysis grid.
-    ids : sequence, optional
-        Identifier of each cluster written to ``from_id``/``to_id`` (default 1..n).
-    max_neighbours : int
-        Candidate links per cluster (its nearest by least-cost distance). Default 4 (Linkage Mapper's demo).
-    max_cost_distance : float
-        Cost cap: links and corridors costlier than this are never searched (0 = no cap).
-    width, width_mode
-        Corridor cut-off: ``width`` cost units (mode 0) or ``width`` % above the least cost (mode 1).
-    beta : float
-        Distance decay of the gravity (mass_i · mass_j / cost^β). Default 1.
-    strength_threshold : float
-        Links with ``strength`` ≥ this are strong and can join places into chains (see module docstring). Default
-        0.8.
-    max_turn : float
-        Largest turning angle (degrees) of a chain at a place. Default 30.
-    min_chain_clusters : int
-        Places a chain must pass through (default 3).
-    place_gap : float
-        Clusters whose edge-to-edge gap is at most ``place_gap`` × the sum of their radii are one place (default 1;
-        0 = only overlapping or touching clusters).
-    engine : {"auto", "skimage", "scipy"}
-        Dijkstra engine (see :mod:`.cost_distance`).
-    callback : callable(fraction) -> bool, optional
-        Progress; returning True cancels (:class:`CancelledError`).
-    memory_limit : int, optional
-        Bytes allowed; default 80 % of the available memory.
-    log_callback : callable(str), optional
-        Receives each log line as soon as its step is done (e.g. ``feedback.pushInfo``); the lines are also
-        returned in ``CorridorResult.log``.
-    """
-    clusters, warnings = check_clusters(geometries, masses, ids)
-    settings = check_settings(
-        max_neighbours=max_neighbours, max_cost_distance=max_cost_distance, width=width, width_mode=width_mode,
-        beta=beta, strength_threshold=strength_threshold, max_turn=max_turn, min_chain_clusters=min_chain_clusters,
-        place_gap=place_gap, engine=engine,
-    )
-    resistance, budget = check_resistance(resistance, grid, memory_limit)
-    from .corridor_steps import RunLog, run_steps  # the steps build on this module's blocks: imported here
-
-    report = RunLog(log_callback=log_callback, warnings=warnings)
-    return run_steps(clusters, settings, resistance, grid, budget, report, callback)

@@ -16,10 +16,10 @@ skgraph = pytest.importorskip("skimage.graph")
 
 from shapely.geometry import LineString, Point, box  # noqa: E402
 
+from creative_clusters_plugin.core.corridor_steps import detect_corridors  # noqa: E402
 from creative_clusters_plugin.core.corridors import (  # noqa: E402
     chain_strokes,
     deflection,
-    detect_corridors,
     maximum_spanning_forest,
     rasterise_cores,
 )

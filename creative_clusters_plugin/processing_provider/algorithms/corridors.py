@@ -19,7 +19,8 @@ from qgis.core import (
     QgsWkbTypes,
 )
 
-from ...core.corridors import WidthMode, analysis_crs_wkt, analysis_grid, detect_corridors, empty_output_grid
+from ...core.corridor_steps import detect_corridors
+from ...core.corridors import WidthMode, analysis_crs_wkt, analysis_grid, empty_output_grid
 from ...core.resistance import RasterData, ResistanceWeights, build_resistance, write_geotiff
 from ..base_algorithm import CreativeClustersAlgorithm, field
 
