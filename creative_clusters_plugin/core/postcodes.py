@@ -500,9 +500,17 @@ class GeocodingTally:
         self.invalid_examples: set = set()
         self.unmatched_examples: set = set()
 
-    def add(self, result: "GeocodeResult", postcodes) -> None:
-        for key, value in result.counts.items():
-            self.counts[key] = self.counts.get(key, 0) + value
+    def add(self, result: "GeocodeResult", postcodes, weights=None) -> None:
+        """Add a result for ``postcodes``; ``weights`` (optional): how many records each of them stands for
+        (e.g. the distinct postcodes of a large file and their counts)."""
+        if weights is None:
+            for key, value in result.counts.items():
+                self.counts[key] = self.counts.get(key, 0) + value
+        else:
+            weights = np.asarray(weights, dtype=np.int64)
+            for status in STATUSES:
+                self.counts[status] += int(weights[result.status == status].sum())
+            self.counts["total"] += int(weights.sum())
         if len(self.invalid_examples) < 5:
             values = list(postcodes)
             self.invalid_examples |= {str(values[i]) for i in np.flatnonzero(result.status == STATUS_INVALID)[:5]}

@@ -21,6 +21,7 @@ import sqlite3
 import struct
 import uuid
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,10 @@ _SQL_TYPES = {
 
 class WriteCancelled(Exception):
     """The user cancelled while the output was being written; nothing was left behind."""
+
+
+class _MissingKeys(Exception):
+    """:meth:`PointTableWriter.write` was given keys that miss values of the staged column."""
 
 
 @dataclass
@@ -213,15 +218,17 @@ def _translate(source_path, source_layer, source_layer_index, where, open_option
 
 
 class PointTableWriter:
-    """Write a table without geometry as points, in three steps the caller drives (geocoding):
+    """Write a table without geometry as points placed by one key column (geocoding), in steps the caller drives:
 
     1. :meth:`copy` — GDAL copies the table (as ``ogr2ogr`` would) to a hidden staging GeoPackage beside the
-       target; the caller may then read columns back from :attr:`staging` quickly;
-    2. :meth:`begin`, :meth:`add` (batch by batch), :meth:`end` — the output layer is created with the table's
-       fields, the new fields and a point column; each row's point (NaN: none) and new values are collected,
-       and SQLite fills the layer in one ``INSERT … SELECT`` joining them with the staged rows; the spatial
-       index is built from the coordinates;
-    3. :meth:`publish` — the finished file is renamed onto the target (or converted to its format first).
+       target; :meth:`distinct_values` then gives the key column's distinct values and their counts (SQLite
+       reads the staged column: nothing per row comes to Python);
+    2. :meth:`write` — given, per distinct key, a point (NaN: none) and new values, the output layer is created
+       with the table's fields, the new fields and a point column, and SQLite fills it in one
+       ``INSERT … SELECT`` joining the staged rows with the small key table; the spatial index is packed from
+       the coordinates;
+    3. :meth:`write_subset` (optional) — rows of the finished layer (e.g. those not placed) as a table of
+       their own; :meth:`publish` — the finished file is renamed onto the target (or converted first).
 
     Any exception (or :meth:`discard`) removes what was written: the output is whole or absent. (Filling a
     point column of the staged table with ``UPDATE`` instead is five times slower: every row grows and moves.)
@@ -239,19 +246,19 @@ class PointTableWriter:
         self.progress = progress or (lambda fraction: None)
         self.cancelled = cancelled or (lambda: False)
         self.total = 0
+        self._subsets = []  # partial files of write_subset not yet published
 
     def _callback(self, low, high):
         return _gdal_progress(self.progress, self.cancelled, low, high)
 
-    def copy(self, source_path, source_layer, source_layer_index, where, open_options):
-        """Copy the source rows to :attr:`staging` (layer :attr:`layer_name`, ids 1…n); returns their number."""
+    def _guarded(self, function, *args):
+        """Run ``function``; on any error remove everything (a cancel inside GDAL or SQLite → WriteCancelled)."""
         try:
-            _translate(source_path, source_layer, source_layer_index, where, open_options, self.staging,
-                       self.layer_name, ["-nlt", "NONE"], [], self._callback(0.0, 0.5), self.cancelled)
-            with sqlite3.connect(f"file:{self.staging}?mode=ro", uri=True) as connection:
-                (self.total,) = connection.execute(f"SELECT count(*) FROM {_quote(self.layer_name)}").fetchone()
-            return self.total
-        except RuntimeError:
+            return function(*args)
+        except _MissingKeys:
+            remove_dataset(self.partial)
+            raise
+        except (RuntimeError, sqlite3.OperationalError):
             self.discard()
             if self.cancelled():
                 raise WriteCancelled()
@@ -260,37 +267,168 @@ class PointTableWriter:
             self.discard()
             raise
 
-    def begin(self, columns: list[NewColumn]):
-        """Start filling: the output layer is created; rows come with :meth:`add` (values of ``columns`` are
-        not used here, only their names and kinds), in any number of chunks, then :meth:`end`."""
-        try:
-            names = self._create_layer(columns)
-            self.progress(0.55)
-            self._filler = _PointFiller(self.partial, self.staging, self.layer_name, names, columns, self.total)
-        except BaseException:
-            self.discard()
-            raise
+    def copy(self, source_path, source_layer, source_layer_index, where, open_options):
+        """Copy the source rows to :attr:`staging` (layer :attr:`layer_name`, ids 1…n); returns their number."""
+        def run():
+            _translate(source_path, source_layer, source_layer_index, where, open_options, self.staging,
+                       self.layer_name, ["-nlt", "NONE"], [], self._callback(0.0, 0.4), self.cancelled)
+            with sqlite3.connect(f"file:{self.staging}?mode=ro", uri=True) as connection:
+                (self.total,) = connection.execute(f"SELECT max(fid) FROM {_quote(self.layer_name)}").fetchone()
+            self.total = int(self.total or 0)
+            return self.total
 
-    def add(self, start: int, xy: np.ndarray, values: list):
-        """Rows ``start`` … ``start + len(xy) - 1`` (0-based, in the staged order): points and new values."""
-        if self.cancelled():
-            self.discard()
-            raise WriteCancelled()
-        try:
-            self._filler.add(start, np.asarray(xy, dtype=float), values)
-        except BaseException:
-            self.discard()
-            raise
+        return self._guarded(run)
 
-    def end(self):
+    def distinct_values(self, field_name: str):
+        """``(values, counts)``: the distinct values of a staged column (NULL as None) and how many rows hold
+        each."""
+        def run():
+            connection = sqlite3.connect(f"file:{self.staging}?mode=ro", uri=True)
+            try:
+                self._watch(connection)
+                rows = connection.execute(
+                    f"SELECT {_quote(field_name)}, count(*) FROM {_quote(self.layer_name)} GROUP BY 1"
+                ).fetchall()
+            finally:
+                connection.close()
+            self.progress(0.45)
+            values = [row[0] for row in rows]
+            return values, np.array([row[1] for row in rows], dtype=np.int64)
+
+        return self._guarded(run)
+
+    def _watch(self, connection):
+        """Let a long SQLite statement stop when the user cancels (it then raises ``OperationalError``)."""
+        connection.set_progress_handler(lambda: 1 if self.cancelled() else 0, 2_000_000)
+
+    def write(self, key_field: str, keys: list, xy: np.ndarray, columns: list[NewColumn]):
+        """Fill the output: the staged row whose ``key_field`` equals ``keys[k]`` gets point ``xy[k]`` (NaN: no
+        geometry) and value ``k`` of each of ``columns``. ``keys`` must hold every distinct value of the column,
+        NULL as None (:meth:`distinct_values` gives them); when some value is missing, nothing is written and
+        False is returned (the staged copy is kept: call again with the right keys)."""
         try:
-            self._filler.end()
-            self._filler = None
-            remove_dataset(self.staging)
-            self.progress(0.9)
-        except BaseException:
-            self.discard()
-            raise
+            self._guarded(self._write, key_field, list(keys), np.asarray(xy, dtype=float).reshape(-1, 2), columns)
+        except _MissingKeys:
+            return False
+        remove_dataset(self.staging)
+        self.progress(0.92)
+        return True
+
+    def _write(self, key_field, keys, xy, columns):
+        names = self._create_layer(columns)
+        self.progress(0.5)
+        table, quoted, key = self.layer_name, _quote(self.layer_name), _quote(key_field)
+        keys_table = "cc_geocode_keys"
+        connection = sqlite3.connect(self.partial, isolation_level=None)
+        planner = None
+        try:
+            register_geopackage_functions(connection)
+            self._watch(connection)
+            connection.execute("PRAGMA synchronous = OFF")  # a hidden file, renamed into place only when complete
+            geometry_column, srs_id = connection.execute(
+                "SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE lower(table_name) = lower(?)", (table,)
+            ).fetchone()
+            connection.execute("ATTACH DATABASE ? AS staged", (self.staging,))
+            declared = {row[1]: row[2] for row in connection.execute(f"PRAGMA staged.table_info({quoted})")}
+            # the distinct keys with their point and values, in the staging file (a second connection reads
+            # them there while this one writes)
+            value_names = [f"v{i}" for i in range(len(columns))]
+            blobs = _point_blobs(xy, srs_id) if len(xy) else []
+            converted = [_sql_values(c) for c in columns]
+            null_row, rows = None, []
+            for k, key_value in enumerate(keys):
+                if key_value is None:
+                    null_row = [blobs[k]] + [v[k] for v in converted]
+                else:
+                    rows.append((k, key_value, blobs[k], *(v[k] for v in converted)))
+            null_row = null_row or [None] * (1 + len(columns))
+            if null_row[0] is not None:
+                raise ValueError("a NULL key cannot be given a point")
+            connection.execute("BEGIN")
+            connection.execute(f"DROP TABLE IF EXISTS staged.{keys_table}")
+            connection.execute(
+                f"CREATE TABLE staged.{keys_table} (k INTEGER PRIMARY KEY, raw {declared.get(key_field) or ''} UNIQUE, "
+                f"geom BLOB{''.join(', ' + v for v in value_names)})"
+            )
+            connection.executemany(f"INSERT OR IGNORE INTO staged.{keys_table} VALUES (?, ?, ?{', ?' * len(columns)})", rows)
+            connection.execute("COMMIT")
+            # the spatial index is planned in a thread from the placed rows while SQLite copies the rows
+            planner = ThreadPoolExecutor(max_workers=1)
+            plan = planner.submit(self._plan_index, keys_table, key, xy)
+            # GDAL's feature-count triggers would run once per row: off while filling, the count set at the end
+            triggers = connection.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND lower(tbl_name) = lower(?) "
+                "AND name LIKE 'trigger_%feature_count%'", (table,)).fetchall()
+            connection.execute("BEGIN")
+            for name, _sql in triggers:
+                connection.execute(f"DROP TRIGGER {_quote(name)}")
+            targets = ", ".join(["fid", _quote(geometry_column)] + [_quote(n) for n in names]
+                                + [_quote(c.name) for c in columns])
+            picked = [f"CASE WHEN m.k IS NULL THEN ? ELSE m.{v} END" for v in ["geom"] + value_names]
+            sources = ", ".join(["s.fid", picked[0]] + [f"s.{_quote(n)}" for n in names] + picked[1:])
+            connection.execute(
+                f"INSERT INTO {quoted} ({targets}) SELECT {sources} FROM staged.{quoted} AS s "
+                f"LEFT JOIN staged.{keys_table} AS m ON m.raw = s.{key} ORDER BY s.fid", null_row,
+            )
+            for _name, sql in triggers:
+                connection.execute(sql)
+            has_counts = connection.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'gpkg_ogr_contents'").fetchone()[0]
+            if has_counts:
+                connection.execute("UPDATE gpkg_ogr_contents SET feature_count = ? WHERE lower(table_name) = lower(?)",
+                                   (self.total, table))
+            self.progress(0.8)
+            fids, x, y, rtree_plan, missing = plan.result()
+            if missing:
+                raise _MissingKeys()
+            self.progress(0.85)
+            rtree = _create_point_rtree(connection, table, geometry_column)
+            write_rtree_plan(connection, rtree, rtree_plan)
+            del rtree_plan
+            if len(fids):
+                connection.execute(
+                    "UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ?, "
+                    "last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE lower(table_name) = lower(?)",
+                    (float(x.min()), float(y.min()), float(x.max()), float(y.max()), table),
+                )
+            connection.execute("COMMIT")
+            connection.execute("DETACH DATABASE staged")
+        finally:
+            if planner is not None:
+                planner.shutdown(wait=True)  # (the staging file is removed only once nobody reads it)
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            connection.close()
+
+    def _plan_index(self, keys_table, key, xy):
+        """(fids, x, y, R*Tree plan) of the staged rows that get a point (run in a thread)."""
+        quoted = _quote(self.layer_name)
+        connection = sqlite3.connect(f"file:{self.staging}?mode=ro", uri=True)
+        fids, numbers, missing = [], [], 0
+        try:
+            self._watch(connection)
+            step = 1_000_000
+            for low in range(1, self.total + 1, step):
+                # two texts per slice (no Python object per row), and the rows whose key is not in the table
+                found, placed, lost = connection.execute(
+                    f"SELECT group_concat(CASE WHEN m.geom IS NOT NULL THEN s.fid END), "
+                    f"group_concat(CASE WHEN m.geom IS NOT NULL THEN m.k END), "
+                    f"sum(m.k IS NULL AND s.{key} IS NOT NULL) FROM {quoted} AS s LEFT JOIN {keys_table} AS m "
+                    f"ON m.raw = s.{key} WHERE s.fid BETWEEN ? AND ?", (low, low + step - 1)
+                ).fetchone()
+                missing += int(lost or 0)
+                if missing:
+                    return None, None, None, None, missing
+                if found:
+                    fids.append(np.fromstring(found, dtype=np.int64, sep=","))
+                    numbers.append(np.fromstring(placed, dtype=np.int64, sep=","))
+        finally:
+            connection.close()
+        fids = np.concatenate(fids) if fids else np.empty(0, dtype=np.int64)
+        numbers = np.concatenate(numbers) if numbers else np.empty(0, dtype=np.int64)
+        x, y = xy[numbers, 0], xy[numbers, 1]
+        del numbers
+        return fids, x, y, plan_rtree(fids, x, y), 0
 
     def _create_layer(self, columns):
         """The output layer: the staged table's fields, then the new ones, and a point column. Returns the
@@ -322,21 +460,61 @@ class PointTableWriter:
         staged = None
         return names
 
+    def rows_where(self, where: str, names: list) -> list:
+        """``(position, value, …)`` of the finished layer's rows matching the SQL ``where`` (positions 0-based,
+        in the staged order), for a caller writing them elsewhere."""
+        def run():
+            columns = ", ".join(["fid - 1"] + [_quote(n) for n in names])
+            with sqlite3.connect(f"file:{self.partial}?mode=ro", uri=True) as connection:
+                return connection.execute(
+                    f"SELECT {columns} FROM {_quote(self.layer_name)} WHERE {where} ORDER BY fid").fetchall()
+
+        return self._guarded(run)
+
+    def write_subset(self, target: str, where: str) -> None:
+        """The finished layer's rows matching the SQL ``where``, without geometry, to ``target`` (any format of
+        :data:`BULK_FORMATS`; ids kept), made ready here and moved into place by :meth:`publish`."""
+        from osgeo import gdal
+
+        driver = bulk_format(target)
+        if driver is None:
+            raise ValueError(f"{target} is not a format written in bulk")
+        layer_name = output_layer_name(target)
+        partial = temporary_sibling(target, ".gpkg")
+        self._subsets.append((partial, target, driver, layer_name))
+
+        def run():
+            translated = gdal.VectorTranslate(
+                partial, self.partial,
+                options=gdal.VectorTranslateOptions(
+                    options=["-nlt", "NONE", "-nln", layer_name, "-lco", "FID=fid", "-preserve_fid", "-where", where],
+                    format="GPKG", layers=[self.layer_name], callback=self._callback(0.92, 0.96)),
+            )
+            if translated is None:
+                raise WriteCancelled() if self.cancelled() else OSError(f"GDAL could not write {target}")
+
+        self._guarded(run)
+
     def publish(self) -> str:
-        try:
-            return _finish(self.partial, self.target, self.driver, self.layer_name, self.progress, self._callback,
+        """Move the output (and the tables of :meth:`write_subset`) into place; returns the output's path."""
+        def run():
+            for partial, target, driver, layer_name in self._subsets:
+                _finish(partial, target, driver, layer_name, lambda fraction: None,
+                        lambda low, high: _gdal_progress(lambda fraction: None, self.cancelled, low, high),
+                        self.cancelled)
+            done = _finish(self.partial, self.target, self.driver, self.layer_name, self.progress, self._callback,
                            self.cancelled)
-        except BaseException:
-            self.discard()
-            raise
+            self._subsets = []
+            return done
+
+        return self._guarded(run)
 
     def discard(self):
-        filler = getattr(self, "_filler", None)
-        if filler is not None:
-            filler.abandon()
-            self._filler = None
         remove_dataset(self.staging)
         remove_dataset(self.partial)
+        for partial, _target, _driver, _layer in self._subsets:
+            remove_dataset(partial)
+        self._subsets = []
 
 
 def _point_blobs(xy: np.ndarray, srs_id: int) -> list:
@@ -357,81 +535,13 @@ def _point_blobs(xy: np.ndarray, srs_id: int) -> list:
     return [raw[i * size:(i + 1) * size] if ok else None for i, ok in enumerate(valid.tolist())]
 
 
-class _PointFiller:
-    """The SQLite side of :class:`PointTableWriter`: new rows collected in a temporary table, then copied with
-    the staged attributes in one ``INSERT … SELECT``; the spatial index packed from the coordinates."""
-
-    def __init__(self, path, staging, table, names, columns, total):
-        self.table = table
-        self.names = names
-        self.columns = columns
-        self.xy = np.full((total, 2), np.nan)
-        self.connection = sqlite3.connect(path, isolation_level=None)
-        register_geopackage_functions(self.connection)
-        self.geometry_column, self.srs_id = self.connection.execute(
-            "SELECT column_name, srs_id FROM gpkg_geometry_columns WHERE lower(table_name) = lower(?)", (table,)
-        ).fetchone()
-        self.connection.execute("ATTACH DATABASE ? AS staged", (staging,))
-        self.connection.execute("BEGIN")
-        self.value_names = [f"v{i}" for i in range(len(columns))]
-        self.connection.execute(f"CREATE TEMP TABLE cc_new (fid INTEGER PRIMARY KEY, geom BLOB"
-                                f"{''.join(', ' + v for v in self.value_names)})")
-
-    def add(self, start, xy, values):
-        stop = start + len(xy)
-        self.xy[start:stop] = xy
-        converted = [_sql_values(NewColumn(c.name, c.kind, c.width, v)) for c, v in zip(self.columns, values)]
-        self.connection.executemany(
-            f"INSERT INTO cc_new VALUES (?, ?{', ?' * len(self.columns)})",
-            zip(range(start + 1, stop + 1), _point_blobs(xy, self.srs_id), *converted),
-        )
-
-    def end(self):
-        quoted = _quote(self.table)
-        connection = self.connection
-        try:
-            targets = ", ".join(["fid", _quote(self.geometry_column)] + [_quote(n) for n in self.names]
-                                + [_quote(c.name) for c in self.columns])
-            sources = ", ".join(["s.fid", "n.geom"] + [f"s.{_quote(n)}" for n in self.names]
-                                + [f"n.{v}" for v in self.value_names])
-            connection.execute(f"INSERT INTO {quoted} ({targets}) SELECT {sources} FROM staged.{quoted} AS s "
-                               f"JOIN temp.cc_new AS n ON n.fid = s.fid ORDER BY s.fid")
-            connection.execute("DROP TABLE temp.cc_new")
-            valid = ~np.isnan(self.xy).any(axis=1)
-            _create_point_rtree(connection, self.table, self.geometry_column, self.xy, valid)
-            if valid.any():
-                low = self.xy[valid].min(axis=0)
-                high = self.xy[valid].max(axis=0)
-                connection.execute(
-                    "UPDATE gpkg_contents SET min_x = ?, min_y = ?, max_x = ?, max_y = ?, "
-                    "last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE lower(table_name) = lower(?)",
-                    (float(low[0]), float(low[1]), float(high[0]), float(high[1]), self.table),
-                )
-            connection.execute("COMMIT")
-            connection.execute("DETACH DATABASE staged")
-        finally:
-            self.abandon()
-
-    def abandon(self):
-        if self.connection is None:
-            return
-        try:
-            if self.connection.in_transaction:
-                self.connection.execute("ROLLBACK")
-        finally:
-            self.connection.close()
-            self.connection = None
-
-
-def _create_point_rtree(connection, table, column, xy, valid):
-    """The GeoPackage R-tree spatial index of a point column, filled from the coordinates (GDAL's own
-    CreateSpatialIndex reads every geometry back: ten times slower), with the standard triggers that keep it up
-    to date when the layer is edited later."""
+def _create_point_rtree(connection, table, column):
+    """The GeoPackage R-tree spatial index of a point column, empty (the caller fills it from the coordinates with
+    :func:`write_rtree_plan`: GDAL's own CreateSpatialIndex reads every geometry back, ten times slower), with the
+    standard triggers that keep it up to date when the layer is edited later. Returns the R-tree's name."""
     rtree = _quote(f"rtree_{table}_{column}")
     t, c = _quote(table), _quote(column)
     connection.execute(f"CREATE VIRTUAL TABLE {rtree} USING rtree(id, minx, maxx, miny, maxy)")
-    rows = np.flatnonzero(valid)
-    bulk_load_rtree(connection, f"rtree_{table}_{column}", rows + 1, xy[rows, 0], xy[rows, 1])
     connection.execute(
         "CREATE TABLE IF NOT EXISTS gpkg_extensions (table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, "
         "definition TEXT NOT NULL, scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))"
@@ -458,6 +568,7 @@ def _create_point_rtree(connection, table, column, xy, valid):
     }
     for suffix, body in triggers.items():
         connection.execute(f"CREATE TRIGGER {_quote(name + '_' + suffix)} {body}")
+    return name
 
 
 #: an SQLite R*Tree cell of a 2D tree: id (or child node), then min x, max x, min y, max y as 32-bit floats;
@@ -470,18 +581,24 @@ def bulk_load_rtree(connection, name: str, ids, x, y):
     """Fill an empty SQLite R*Tree ``name`` (2D) with points by Sort-Tile-Recursive packing, writing its node,
     rowid and parent tables directly: one pass instead of a million R*Tree insertions (which cost about ten
     seconds a million). The result is an ordinary R*Tree (``rtreecheck`` passes, later edits work)."""
+    write_rtree_plan(connection, name, plan_rtree(ids, x, y))
+
+
+def plan_rtree(ids, x, y):
+    """The tables of a packed R*Tree of points (see :func:`bulk_load_rtree`), computed without SQLite (so it can
+    run in a thread while SQLite works): ``(node rows, (rowid, node) arrays, (node, parent) arrays)``."""
     ids = np.asarray(ids, dtype=np.int64)
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
-    node_table, rowid_table, parent_table = (_quote(f"{name}_{part}") for part in ("node", "rowid", "parent"))
     if len(ids) == 0:
-        return
+        return None
     # 32-bit bounds that contain the 64-bit coordinates (SQLite rounds minima down and maxima up)
     lo_x, hi_x = _float32_down(x), _float32_up(x)
     lo_y, hi_y = _float32_down(y), _float32_up(y)
     levels = []  # each level: list of (cells array) per node, bottom-up
     cells = np.zeros(len(ids), dtype=_RTREE_CELL)
     cells["id"], cells["minx"], cells["maxx"], cells["miny"], cells["maxy"] = ids, lo_x, hi_x, lo_y, hi_y
+    del lo_x, hi_x, lo_y, hi_y
     while True:
         nodes = _str_pack(cells)
         levels.append(nodes)
@@ -499,10 +616,10 @@ def bulk_load_rtree(connection, name: str, ids, x, y):
         next_number += len(level)
     numbers.reverse()  # numbers[d][k]: number of node k at level d (0 = leaves)
     depth = len(levels) - 1
-    connection.execute(f"DELETE FROM {node_table}")  # the empty root SQLite made
     node_size = 4 + _RTREE_MAX_CELLS * _RTREE_CELL.itemsize
+    node_rows = []
+    rowids = parents_of = None
     for d, level in enumerate(levels):
-        rows = []
         child_numbers = numbers[d - 1] if d > 0 else None
         for k, node in enumerate(level):
             node = node.copy()
@@ -510,19 +627,61 @@ def bulk_load_rtree(connection, name: str, ids, x, y):
                 node["id"] = child_numbers[node["id"]]
             header = np.array([depth if (d == depth) else 0, len(node)], dtype=">u2").tobytes()
             blob = header + node.tobytes()
-            rows.append((int(numbers[d][k]), blob + bytes(node_size - len(blob))))
-        connection.executemany(f"INSERT INTO {node_table} (nodeno, data) VALUES (?, ?)", rows)
+            node_rows.append((int(numbers[d][k]), blob + bytes(node_size - len(blob))))
+        owner = np.repeat(numbers[d], [len(node) for node in level])
         if d == 0:
-            owner = np.repeat(numbers[0], [len(node) for node in level])
             member = np.concatenate([node["id"] for node in level]).astype(np.int64)
-            statement = f"INSERT INTO {rowid_table} (rowid, nodeno) VALUES (?, ?)"
         else:
-            owner = np.repeat(numbers[d], [len(node) for node in level])
             member = np.concatenate([child_numbers[node["id"]] for node in level])
-            statement = f"INSERT INTO {parent_table} (nodeno, parentnode) VALUES (?, ?)"
-        for start in range(0, len(member), 500_000):  # in slices: millions of Python integers at once cost GBs
-            connection.executemany(statement, zip(member[start:start + 500_000].tolist(),
-                                                  owner[start:start + 500_000].tolist()))
+        if d == 0:
+            rowids = _rtree_rows(member, owner)
+        else:
+            parents_of = (parents_of or []) + _rtree_rows(member, owner)
+        levels[d] = None  # free the level's cells
+    return node_rows, rowids, parents_of
+
+
+def _sqlite_has_json() -> bool:
+    try:
+        return sqlite3.connect(":memory:").execute("SELECT count(*) FROM json_each('[1]')").fetchone()[0] == 1
+    except sqlite3.Error:
+        return False
+
+
+_HAS_JSON = _sqlite_has_json()
+
+
+def write_rtree_plan(connection, name: str, plan):
+    """Write :func:`plan_rtree`'s tables into the empty R*Tree ``name``."""
+    if plan is None:
+        return
+    node_rows, rowids, parents_of = plan
+    node_table, rowid_table, parent_table = (_quote(f"{name}_{part}") for part in ("node", "rowid", "parent"))
+    connection.execute(f"DELETE FROM {node_table}")  # the empty root SQLite made
+    connection.executemany(f"INSERT INTO {node_table} (nodeno, data) VALUES (?, ?)", node_rows)
+    for table, columns, parts in ((rowid_table, "rowid, nodeno", rowids), (parent_table, "nodeno, parentnode", parents_of)):
+        for part in parts or []:
+            if isinstance(part, str):  # one JSON array of (member << 24 | owner): SQLite unpacks it in C
+                connection.execute(f"INSERT INTO {table} ({columns}) SELECT value >> 24, value & 16777215 "
+                                   "FROM json_each(?)", (part,))
+            else:
+                connection.executemany(f"INSERT INTO {table} ({columns}) VALUES (?, ?)",
+                                       zip(part[0].tolist(), part[1].tolist()))
+
+
+def _rtree_rows(member, owner):
+    """(member, owner) rows in key order (appends, not random B-tree inserts), in slices (millions of Python
+    integers at once cost GBs): JSON texts when SQLite reads JSON, else pairs of arrays."""
+    order = np.argsort(member, kind="stable")
+    member, owner = member[order].astype(np.int64), owner[order].astype(np.int64)
+    parts = []
+    for start in range(0, len(member), 500_000):
+        m, o = member[start:start + 500_000], owner[start:start + 500_000]
+        if _HAS_JSON and m.max() < 2**38 and o.max() < 2**24:
+            parts.append("[" + ",".join(map(str, ((m << 24) | o).tolist())) + "]")
+        else:
+            parts.append((m, o))
+    return parts
 
 
 def _str_pack(cells):

@@ -10,6 +10,7 @@ import pytest
 
 from creative_clusters_plugin.core.errors import CancelledError, CreativeClustersError
 from creative_clusters_plugin.core.postcodes import (
+    GeocodingTally,
     PostcodeLookup,
     geocode_postcodes,
     is_valid_postcode,
@@ -251,3 +252,18 @@ def test_south_yorkshire_firms_match_companies_house_points(shared_data):
     assert (distance <= 100.0).mean() >= 0.99
     distinct = pd.DataFrame({"pc": result.normalised, "d": distance}).drop_duplicates("pc")
     assert (distinct["d"] <= 1.0).mean() >= 0.95
+
+
+def test_tally_of_distinct_postcodes_with_weights_equals_the_tally_of_every_row():
+    """A large file is tallied over its distinct postcodes, each weighted by its number of rows."""
+    lookup = PostcodeLookup.from_arrays(["S1 1AA", "S1 2AA"], [435000.0, 435100.0], [387000.0, 387100.0])
+    rows = ["S1 1AA", "s11aa", None, "", "junk", "S1 9ZZ", "S1 1AA", None, "S1 2AA"]
+    every_row = GeocodingTally()
+    every_row.add(geocode_postcodes(rows, lookup), rows)
+    distinct = list(dict.fromkeys(rows))
+    weights = [rows.count(v) for v in distinct]
+    weighted = GeocodingTally()
+    weighted.add(geocode_postcodes(distinct, lookup), distinct, weights=weights)
+    assert weighted.counts == every_row.counts
+    assert weighted.counts["total"] == len(rows) and weighted.counts["matched"] == 4
+    assert weighted.warnings(lookup) == every_row.warnings(lookup)

@@ -296,3 +296,46 @@ def test_cancelling_a_bulk_geocode_leaves_nothing(run_alg, tmp_path):
             run_alg("geocodepostcodes", {"INPUT": str(csv), "LOOKUP": str(lookup), "OUTPUT": str(out)},
                     feedback=LogFeedback(cancel_after_progress=at))
         assert not out.parent.exists() or os.listdir(out.parent) == []
+
+
+def test_bulk_output_is_a_complete_geopackage(run_alg, tmp_path):
+    """Feature count, extent and a valid R-tree; the table of rows not placed keeps their ids."""
+    csv, lookup = _csv_with_bad_rows(tmp_path)
+    result = run_alg("geocodepostcodes", {"INPUT": str(csv), "LOOKUP": str(lookup), "OUTPUT": str(tmp_path / "g.gpkg"),
+                                          "OUTPUT_UNMATCHED": str(tmp_path / "u.gpkg")})
+    with sqlite3.connect(result["OUTPUT"]) as con:
+        assert con.execute("SELECT feature_count FROM gpkg_ogr_contents WHERE table_name = 'g'").fetchone()[0] == 33
+        assert con.execute("SELECT rtreecheck('rtree_g_geom')").fetchone()[0] == "ok"
+        assert con.execute("SELECT count(*) FROM rtree_g_geom").fetchone()[0] == 30
+        placed = con.execute("SELECT fid FROM g WHERE geom IS NOT NULL ORDER BY fid").fetchall()
+        assert placed == con.execute("SELECT id FROM rtree_g_geom ORDER BY id").fetchall()
+    with sqlite3.connect(result["OUTPUT_UNMATCHED"]) as con:
+        assert con.execute("SELECT fid, id, cc_pcd_status FROM u ORDER BY fid").fetchall() == [
+            (31, "90", "blank"), (32, "91", "invalid"), (33, "92", "invalid")]
+
+
+def test_bulk_geocode_when_the_early_read_misses_postcodes(run_alg, tmp_path, monkeypatch):
+    """The postcodes read while GDAL copies the input are checked against the copy: when they miss some (or
+    the read fails), the distinct postcodes of the copy itself are used, with the same result."""
+    from creative_clusters_plugin.processing_provider.algorithms.geocode_postcodes import GeocodePostcodes
+
+    csv, lookup = _csv_with_bad_rows(tmp_path)
+    params = {"INPUT": str(csv), "LOOKUP": str(lookup)}
+    expected = run_alg("geocodepostcodes", {**params, "OUTPUT": str(tmp_path / "a.gpkg")})
+    original = GeocodePostcodes._distinct_postcodes
+
+    def missing_one(*args):
+        values, counts, found_lookup = original(*args)
+        values[0] = "S1 0AA" if values[0] != "S1 0AA" else "S1 1AA"  # same number of rows, one value wrong
+        return values, counts, found_lookup
+
+    for fake in (missing_one, lambda *args: None):
+        monkeypatch.setattr(GeocodePostcodes, "_distinct_postcodes", staticmethod(fake))
+        out = tmp_path / "b.gpkg"
+        got = run_alg("geocodepostcodes", {**params, "OUTPUT": str(out)})
+        assert (got["MATCHED_COUNT"], got["UNMATCHED_COUNT"]) == (expected["MATCHED_COUNT"], expected["UNMATCHED_COUNT"])
+        with sqlite3.connect(out) as a, sqlite3.connect(expected["OUTPUT"]) as b:
+            query = "SELECT id, cc_pcd_norm, cc_geocoded, cc_pcd_status, geom FROM {} ORDER BY fid"
+            assert a.execute(query.format("b")).fetchall() == b.execute(query.format("a")).fetchall()
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["a.gpkg", "b.gpkg", "firms.csv", "lookup.csv"]
+        out.unlink()

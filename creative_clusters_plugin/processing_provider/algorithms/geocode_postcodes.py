@@ -1,6 +1,10 @@
 """creativeclusters:geocodepostcodes — place firms at their postcode centroid (thin adapter)."""
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
+import pandas as pd
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
@@ -23,8 +27,8 @@ from qgis.core import (
 
 from ...core.postcodes import STATUS_MATCHED, GeocodingTally, PostcodeLookup, geocode_postcodes, needed_areas
 from ..base_algorithm import CreativeClustersAlgorithm, _field_kind, _to_python, _to_qgis, field, writing_errors
-from ..bulk_writer import NewColumn, PointTableWriter, bulk_format, copy_with_new_columns
-from ..columnar_reader import iter_text_column, ogr_layer_ref
+from ..bulk_writer import NewColumn, PointTableWriter, bulk_format
+from ..columnar_reader import _python_column, ogr_layer_ref
 
 #: postcode field names detected automatically, in order of preference (case-insensitive)
 POSTCODE_FIELD_CANDIDATES = ("Postcode", "RegAddress.PostCode", "postcode", "pcd", "pcds", "post_code", "postal_code")
@@ -196,8 +200,8 @@ class GeocodePostcodes(CreativeClustersAlgorithm):
         new_fields = [field("cc_pcd_norm", "string", 8), field("cc_geocoded", "bool"), field("cc_pcd_status", "string", 16)]
         ref = self._bulk_source(parameters, context, source)
         if ref is not None:
-            # GDAL copies the table to the output's folder; the postcodes are read back from the copy batch by
-            # batch and the points written batch by batch: memory stays bounded whatever the file's size
+            # GDAL copies the table to the output's folder; its distinct postcodes are matched and SQLite writes
+            # the output joining each row to its postcode: memory stays bounded whatever the file's size
             for warning in ref.warnings:
                 feedback.pushWarning(warning)
             outputs, tally = self._geocode_in_bulk(parameters, context, feedback, ref, postcode_field, lookup_path,
@@ -211,12 +215,14 @@ class GeocodePostcodes(CreativeClustersAlgorithm):
         return outputs
 
     # --- the lookup and the log, shared by both paths -----------------------------------------------
-    def _lookup(self, parameters, context, feedback, lookup_path, areas):
+    def _lookup(self, parameters, context, feedback, lookup_path, areas, progress=(25, 45), read=None):
+        """The postcode lookup (``read``: the lookup file already read for ``areas``)."""
         if lookup_path:
             feedback.pushInfo(
                 f"Reading the postcode lookup {lookup_path} for postcode area(s): {', '.join(sorted(areas)) or 'none'}"
             )
-            lookup = PostcodeLookup.read(lookup_path, areas=areas, callback=self.progress_callback(feedback, 25, 45))
+            lookup = read if read is not None else PostcodeLookup.read(
+                lookup_path, areas=areas, callback=self.progress_callback(feedback, *progress))
             if lookup.files_read:
                 feedback.pushInfo(f"  {len(lookup)} postcodes read from {len(lookup.files_read)} file(s).")
         else:
@@ -253,76 +259,126 @@ class GeocodePostcodes(CreativeClustersAlgorithm):
         return ref
 
     def _geocode_in_bulk(self, parameters, context, feedback, ref, postcode_field, lookup_path, new_fields):
+        """GDAL copies the table to a hidden file beside the output while a thread reads the postcode column of
+        the input (its distinct values and how many rows hold each) and matches each distinct postcode once; then
+        SQLite writes the output in one INSERT … SELECT joining each row to its postcode's point and new values.
+        Nothing per row goes through Python but the spatial index: memory stays bounded whatever the size."""
         path = self.output_file(parameters, self.OUTPUT, context)
-        writer = PointTableWriter(path, 27700, progress=lambda fraction: feedback.setProgress(20 * fraction),
+        writer = PointTableWriter(path, 27700, progress=lambda fraction: feedback.setProgress(100 * fraction),
                                   cancelled=feedback.isCanceled)
+        unmatched_destination = self.destination_string(parameters, self.OUTPUT_UNMATCHED, context)
+        not_placed = '"cc_geocoded" = 0'
+        outputs, unmatched = {}, None
+        stop = threading.Event()
+        reader = ThreadPoolExecutor(max_workers=1)
         try:
             with writing_errors(path):
-                total = writer.copy(ref.path, ref.layer_name, ref.layer_index, ref.where, ref.open_options)
+                early = reader.submit(self._distinct_postcodes, ref, postcode_field,
+                                      lambda: stop.is_set() or feedback.isCanceled(),
+                                      lookup_path)
+                try:
+                    total = writer.copy(ref.path, ref.layer_name, ref.layer_index, ref.where, ref.open_options)
+                except BaseException:
+                    stop.set()
+                    raise
+                if total == 0:
+                    stop.set()
+                # (an error of the thread, e.g. an unreadable lookup, is raised again below, from this thread)
+                found = early.result() if early.exception() is None else None
                 if total == 0:
                     raise QgsProcessingException("The input has no features: there is nothing to geocode.")
-
-                def batches():
-                    return iter_text_column(writer.staging, writer.layer_name, postcode_field, cancelled=feedback.isCanceled)
-
-                areas = set()
-                if lookup_path:  # only the postcode areas the file holds are read from Code-Point Open
-                    for _, postcodes in batches():
-                        areas |= needed_areas(postcodes)
                 self.check_cancel(feedback)
-                lookup = self._lookup(parameters, context, feedback, lookup_path, areas)
-                columns = [NewColumn(f.name(), _field_kind(f), f.length(), None) for f in new_fields]
-                writer.begin(columns)
-                writer.progress = lambda fraction: feedback.setProgress(50 + 45 * fraction)
-                tally = GeocodingTally()
-                unmatched_rows, unmatched_values = [], []
-                for start, postcodes in batches():
+                if found is not None and int(found[1].sum()) != total:
+                    found = None  # the two reads disagree: ask the copy itself
+                for attempt in range(2):
+                    if found is None:
+                        postcodes, counts = writer.distinct_values(postcode_field)
+                        lookup = None
+                    else:
+                        postcodes, counts, lookup = found
+                    lookup = self._lookup(parameters, context, feedback, lookup_path,
+                                          needed_areas(postcodes) if lookup_path else set(), progress=(45, 48),
+                                          read=lookup)
                     result = geocode_postcodes(postcodes, lookup)
-                    tally.add(result, postcodes)
                     values = [result.normalised, result.matched.astype(object), result.status]
-                    writer.add(start, np.column_stack([result.x, result.y]), values)
-                    missed = np.flatnonzero(~result.matched)
-                    unmatched_rows.append(start + missed)
-                    unmatched_values.append([v[missed] for v in values])
-                    feedback.setProgress(50 + 35 * min(1.0, (start + len(postcodes)) / total))
-                self.check_cancel(feedback)
-                writer.end()
+                    columns = [NewColumn(f.name(), _field_kind(f), f.length(), v) for f, v in zip(new_fields, values)]
+                    self.check_cancel(feedback)
+                    if writer.write(postcode_field, postcodes, np.column_stack([result.x, result.y]), columns):
+                        break
+                    found = None  # the copy holds postcodes the first read did not see: again from the copy
+                else:
+                    raise OSError("the copy of the input changed while it was being read")
+                tally = GeocodingTally()
+                tally.add(result, postcodes, weights=counts)
                 self._report(feedback, tally, lookup)
-                outputs = {self.OUTPUT: writer.publish()}
+                if unmatched_destination and bulk_format(unmatched_destination):
+                    unmatched_path = self.output_file(parameters, self.OUTPUT_UNMATCHED, context)
+                    with writing_errors(unmatched_path):
+                        writer.write_subset(unmatched_path, not_placed)
+                    outputs[self.OUTPUT_UNMATCHED] = unmatched_path
+                elif unmatched_destination:
+                    unmatched = writer.rows_where(not_placed, ["cc_pcd_norm", "cc_pcd_status"])
+                self.check_cancel(feedback)
+                outputs[self.OUTPUT] = writer.publish()
         except BaseException:
+            stop.set()
             writer.discard()  # (nothing is left once published)
             raise
-        unmatched = np.concatenate(unmatched_rows) if unmatched_rows else np.empty(0, dtype=np.int64)
-        if self.destination_string(parameters, self.OUTPUT_UNMATCHED, context):
-            values = [np.concatenate([part[k] for part in unmatched_values]) if unmatched_values else
-                      np.empty(0, dtype=object) for k in range(3)]
-            outputs[self.OUTPUT_UNMATCHED] = self._write_unmatched(parameters, context, feedback, ref, total,
-                                                                   unmatched, values, columns, new_fields)
+        finally:
+            reader.shutdown(wait=True)
+        if unmatched is not None:
+            rows = np.array([r[0] for r in unmatched], dtype=np.int64)
+            outputs[self.OUTPUT_UNMATCHED] = self._write_unmatched(
+                parameters, context, feedback, rows, [[r[1] for r in unmatched], [r[2] for r in unmatched]], new_fields)
         feedback.setProgress(100)
         return outputs, tally
 
-    def _write_unmatched(self, parameters, context, feedback, ref, total, rows, values, columns, new_fields):
-        """The rows not placed, as a table (``rows``: positions in the input's order)."""
-        destination = self.destination_string(parameters, self.OUTPUT_UNMATCHED, context)
-        if bulk_format(destination):
-            path = self.output_file(parameters, self.OUTPUT_UNMATCHED, context)
-            with writing_errors(path):
-                copy_with_new_columns(
-                    ref.path, ref.layer_name, ref.layer_index, ref.where, ref.open_options, total, rows, rows + 1,
-                    [NewColumn(c.name, c.kind, c.width, v) for c, v in zip(columns, values)], [], path,
-                    cancelled=feedback.isCanceled,
-                )
-            return path
+    @staticmethod
+    def _distinct_postcodes(ref, field_name, stopped, lookup_path):
+        """``(values, counts, lookup or None)``: the distinct values of the input's postcode column (NULL as None)
+        with their numbers of rows, read by GDAL in Arrow batches, and — for a lookup file — the lookup of their
+        postcode areas. Runs in a thread while GDAL copies the input (no QGIS call here); None when stopped."""
+        dataset, layer = ref.open()
+        if layer is None:
+            return None
+        definition = layer.GetLayerDefn()
+        names = [definition.GetFieldDefn(i).GetName() for i in range(definition.GetFieldCount())]
+        if field_name not in names:
+            return None
+        layer.SetIgnoredFields([n for n in names if n != field_name] + ["OGR_GEOMETRY"])
+        counts, cache = {}, {}
+        for batch in layer.GetArrowStreamAsNumPy(options=["USE_MASKED_ARRAYS=YES"]):
+            if stopped():
+                return None
+            column = _python_column(batch[field_name], cache)
+            codes, uniques = pd.factorize(column)
+            missing = int((codes < 0).sum())
+            for value, n in zip(uniques.tolist(), np.bincount(codes[codes >= 0], minlength=len(uniques)).tolist()):
+                counts[value] = counts.get(value, 0) + n
+            if missing:
+                counts[None] = counts.get(None, 0) + missing
+        del layer, dataset  # (the file is closed)
+        values = list(counts)
+        lookup = None
+        if lookup_path and not stopped():
+            lookup = PostcodeLookup.read(lookup_path, areas=needed_areas(values))
+        return values, np.fromiter(counts.values(), dtype=np.int64, count=len(counts)), lookup
+
+    def _write_unmatched(self, parameters, context, feedback, rows, values, new_fields):
+        """The rows not placed, through QGIS's writer (``rows``: positions in the input's order; ``values``: their
+        normalised postcodes and statuses)."""
         source = self.parameterAsSource(parameters, self.INPUT, context)
         fields = self.output_fields(source.fields(), new_fields)
         sink, dest_id = self.create_sink(parameters, self.OUTPUT_UNMATCHED, context, fields, QgsWkbTypes.NoGeometry,
                                          QgsCoordinateReferenceSystem())
         position = {int(r): k for k, r in enumerate(rows)}
         for i, feature in enumerate(source.getFeatures(QgsFeatureRequest().setFlags(QgsFeatureRequest.NoGeometry))):
+            if i % 20000 == 0:
+                self.check_cancel(feedback)
             k = position.get(i)
             if k is not None:
                 row = QgsFeature(fields)
-                row.setAttributes(feature.attributes() + [_to_qgis(values[0][k]), False, str(values[2][k])])
+                row.setAttributes(feature.attributes() + [_to_qgis(values[0][k]), False, str(values[1][k])])
                 sink.addFeature(row, QgsFeatureSink.FastInsert)
         return dest_id
 
