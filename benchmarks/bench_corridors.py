@@ -62,8 +62,8 @@ def child(mode: str, size: int, n_clusters: int, repeats: int):
     if mode == "corridors":
         from shapely.geometry import Point
 
-        from creative_clusters_plugin.core.corridor_steps import detect_corridors
-        from creative_clusters_plugin.core.resistance import grid_from_bounds
+        from creative_clusters_plugin.core.surfaces.corridor_steps import detect_corridors
+        from creative_clusters_plugin.core.surfaces.resistance import grid_from_bounds
 
         grid = grid_from_bounds((0, 0, size * CELL, size * CELL), CELL, "EPSG:27700")
         geoms = [Point(x, y).buffer(r) for (x, y), r in zip(centres, radii)]
@@ -79,7 +79,7 @@ def child(mode: str, size: int, n_clusters: int, repeats: int):
         from shapely.geometry import Point
         from skimage.graph import MCP_Geometric
 
-        from creative_clusters_plugin.core.resistance import grid_from_bounds
+        from creative_clusters_plugin.core.surfaces.resistance import grid_from_bounds
 
         grid = grid_from_bounds((0, 0, size * CELL, size * CELL), CELL, "EPSG:27700")
         cost = np.where(np.isnan(costs), np.inf, costs)

@@ -20,7 +20,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from creative_clusters_plugin.core.dbscan import dbscan  # noqa: E402
+from creative_clusters_plugin.core.clustering.dbscan import dbscan  # noqa: E402
 from timing import timed as timed_runs  # noqa: E402
 
 
@@ -88,7 +88,7 @@ MEMORY_CHILD = """
 import sys, time, numpy as np
 sys.path.insert(0, sys.argv[1]); sys.path.insert(0, sys.argv[1] + "/benchmarks")
 from bench_dbscan import clustered_points, peak_rss_mb
-from creative_clusters_plugin.core.dbscan import dbscan
+from creative_clusters_plugin.core.clustering.dbscan import dbscan
 xy = clustered_points(int(sys.argv[2]), seed=1)
 base = peak_rss_mb()
 t = time.perf_counter(); r = dbscan(xy, 250.0, 10); dt = time.perf_counter() - t

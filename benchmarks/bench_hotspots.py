@@ -35,9 +35,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from creative_clusters_plugin.core.getis_ord import gi_star  # noqa: E402
-from creative_clusters_plugin.core.local_moran import local_moran  # noqa: E402
-from creative_clusters_plugin.core.weights import contiguity_weights, knn_weights  # noqa: E402
+from creative_clusters_plugin.core.autocorrelation.getis_ord import gi_star  # noqa: E402
+from creative_clusters_plugin.core.autocorrelation.local_moran import local_moran  # noqa: E402
+from creative_clusters_plugin.core.autocorrelation.weights import contiguity_weights, knn_weights  # noqa: E402
 from timing import timed  # noqa: E402
 
 REF_PYTHON = ROOT / ".venv-ref" / "bin" / "python"
@@ -120,8 +120,8 @@ SCALE_SCRIPT = textwrap.dedent(
     import json, resource, sys, time
     import numpy as np
     sys.path.insert(0, sys.argv[1])
-    from creative_clusters_plugin.core.getis_ord import gi_star
-    from creative_clusters_plugin.core.weights import knn_weights
+    from creative_clusters_plugin.core.autocorrelation.getis_ord import gi_star
+    from creative_clusters_plugin.core.autocorrelation.weights import knn_weights
     n = int(sys.argv[2])
     rng = np.random.default_rng(0)
     centres = rng.uniform(0, 100_000, (200, 2))

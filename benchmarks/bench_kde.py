@@ -101,8 +101,8 @@ def main(argv=None):
     from processing.core.Processing import Processing
 
     Processing.initialize()
-    from creative_clusters_plugin.core.kernel_density import DensityGrid, kernel_density
-    from creative_clusters_plugin.core.raster_io import write_geotiff
+    from creative_clusters_plugin.core.surfaces.kernel_density import DensityGrid, kernel_density
+    from creative_clusters_plugin.core.surfaces.raster_io import write_geotiff
     from creative_clusters_plugin.processing_provider.provider import CreativeClustersProvider
 
     provider = CreativeClustersProvider()

@@ -72,7 +72,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from .errors import CreativeClustersError
-from .subsectors import SUBSECTORS
+from .firms.subsectors import SUBSECTORS
 
 DEFAULT_SEED = 20261124
 CRS = "EPSG:27700"

@@ -73,7 +73,7 @@ from qgis.PyQt.QtGui import QColor, QFont
 
 from ..core.atomic_files import publish
 from ..core.errors import CancelledError, CreativeClustersError
-from ..core.subsectors import SUBSECTORS
+from ..core.firms.subsectors import SUBSECTORS
 from ..qt_compat import field_type, same_type
 from ..resources_path import resource
 from ..styling.palettes import GI_BIN_CLASSES

@@ -34,7 +34,7 @@ from qgis.core import (
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QColor, QFont
 
-from ..core.subsectors import SUBSECTORS
+from ..core.firms.subsectors import SUBSECTORS
 from ..styling.palettes import GI_BIN_CLASSES, SUBSECTOR_COLOURS
 from ..styling.renderers import find_field
 

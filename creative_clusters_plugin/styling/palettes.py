@@ -22,7 +22,7 @@ One colour family per meaning, so layers printed on the same page never share a 
 
 from __future__ import annotations
 
-from ..core.subsectors import SUBSECTORS
+from ..core.firms.subsectors import SUBSECTORS
 
 # --- hot and cold spots ----------------------------------------------------------------------------------
 #: Gi_Bin value -> (label, colour), in legend order (cold 99 % … hot 99 %). ColorBrewer RdBu, 7 classes.

@@ -37,7 +37,7 @@ from qgis.core import (
 from qgis.PyQt.QtGui import QColor
 
 from ..core.errors import CreativeClustersError
-from ..core.subsectors import SUBSECTORS
+from ..core.firms.subsectors import SUBSECTORS
 from . import palettes
 
 #: Classification methods offered for graduated styles (key -> class, label).

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from creative_clusters_plugin.core.subsectors import SUBSECTORS
+from creative_clusters_plugin.core.firms.subsectors import SUBSECTORS
 
 SUBSECTOR_CODES = list(SUBSECTORS)
 SUBSECTOR_NAMES = list(SUBSECTORS.values())

@@ -43,7 +43,7 @@ def _ranks_layer(n):
 @pytest.fixture(scope="module")
 def shown():
     """The colours each renderer draws: Gi* bins by value, sub-sectors, corridors (links + polygons)."""
-    from creative_clusters_plugin.core.subsectors import SUBSECTORS
+    from creative_clusters_plugin.core.firms.subsectors import SUBSECTORS
     from creative_clusters_plugin.styling.apply import build_renderer
 
     gi = {c.value(): c.symbol().color() for c in build_renderer(R.areas_layer(), "gi_bin").categories()[:7]}

@@ -258,7 +258,7 @@ def _machado(rgb, kind):
 def test_microclusters_by_subsector_with_fixed_palette():
     from qgis.core import QgsCategorizedSymbolRenderer
 
-    from creative_clusters_plugin.core.subsectors import SUBSECTORS
+    from creative_clusters_plugin.core.firms.subsectors import SUBSECTORS
     from creative_clusters_plugin.styling import apply_style
 
     layer_first = R.microclusters_layer()
@@ -596,7 +596,7 @@ def test_not_creative_firms_smaller_lighter_and_beneath():
     from qgis.core import QgsGeometry, QgsPointXY
     from qgis.PyQt.QtGui import QColor
 
-    from creative_clusters_plugin.core.subsectors import SUBSECTORS
+    from creative_clusters_plugin.core.firms.subsectors import SUBSECTORS
     from creative_clusters_plugin.styling import apply_style
 
     fields = [("CompanyName", "string"), ("cc_creative", "boolean"), ("cc_subsector", "string")]

@@ -26,7 +26,7 @@ def test_ts_files_hold_the_dock_and_algorithm_strings():
 def test_a_compiled_translation_is_used(qgis_app, tmp_path):
     from qgis.PyQt.QtCore import QCoreApplication, QTranslator
 
-    from creative_clusters_plugin.processing_provider.algorithms.export_atlas import ExportAtlas
+    from creative_clusters_plugin.processing_provider.algorithms.maps.export_atlas import ExportAtlas
 
     ts = tmp_path / "creative_clusters_fr.ts"
     ts.write_text(

@@ -1,0 +1,3 @@
+"""Density-based clustering of firms: DBSCAN, HDBSCAN and the microcluster profiles built on them.
+
+No QGIS import."""

@@ -1,0 +1,1 @@
+"""Processing algorithms — firms and where they are: SIC codes to DCMS creative sub-sectors, postcode geocoding, stacked registered offices, register dates."""

@@ -1,0 +1,1 @@
+"""Processing algorithms — how specialised places are: location quotients with intervals, Nesta's cluster recipes, the growth-potential score, joining firms to areas."""
