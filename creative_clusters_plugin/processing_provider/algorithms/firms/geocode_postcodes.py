@@ -21,7 +21,6 @@ from qgis.core import (
     QgsProcessingParameterField,
     QgsProcessingParameterFile,
     QgsProcessingOutputNumber,
-    QgsProject,
     QgsWkbTypes,
 )
 
@@ -149,7 +148,7 @@ class GeocodePostcodes(CreativeClustersAlgorithm):
             raise QgsProcessingException(f"The lookup layer has no field '{field_name}'.")
         transform = None
         if layer.sourceCrs().isValid() and layer.sourceCrs() != target_crs:
-            transform = QgsCoordinateTransform(layer.sourceCrs(), target_crs, QgsProject.instance().transformContext())
+            transform = QgsCoordinateTransform(layer.sourceCrs(), target_crs, self.transform_context())
         elif not layer.sourceCrs().isValid():
             feedback.pushWarning("The lookup layer has no CRS; its coordinates are taken as British National Grid.")
         postcodes, xs, ys = [], [], []
