@@ -49,7 +49,7 @@ from .corridors import (
 from .cost_distance import CostDistanceGrid, path_length
 from ..errors import CreativeClustersError, check_callback
 from ..memory import format_bytes
-from .resistance import Grid
+from .grid import Grid
 
 
 # --------------------------------------------------------------------------------------------------------

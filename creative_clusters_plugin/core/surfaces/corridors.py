@@ -92,8 +92,8 @@ import pandas as pd
 
 from ..errors import CreativeClustersError
 from ..memory import available_memory
+from .grid import Grid
 from .resistance import (
-    Grid,
     auto_cell_size,
     check_grid_memory,
     crs_to_wkt,

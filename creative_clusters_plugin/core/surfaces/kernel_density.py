@@ -68,6 +68,7 @@ import numpy as np
 
 from ..errors import CreativeClustersError, check_callback
 from ..memory import available_memory, format_bytes
+from .grid import Grid
 
 QUARTIC, GAUSSIAN = 0, 1
 KERNEL_NAMES = ("Quartic (biweight)", "Gaussian")
@@ -152,61 +153,11 @@ def automatic_bandwidth(xy, weights=None, kernel: int = QUARTIC) -> tuple[float,
 # --------------------------------------------------------------------------------------------------------
 # the grid
 # --------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class DensityGrid:
-    """North-up grid: top-left corner (``x0``, ``y0``), cell ``cell_width`` × ``cell_height`` metres,
-    ``height`` rows × ``width`` columns (row 0 is the northern edge)."""
-
-    x0: float
-    y0: float
-    cell_width: float
-    cell_height: float
-    height: int
-    width: int
-
-    @property
-    def shape(self):
-        return (int(self.height), int(self.width))
-
-    @property
-    def n_cells(self) -> int:
-        return int(self.height) * int(self.width)
-
-    @property
-    def cell_area(self) -> float:
-        return self.cell_width * self.cell_height
-
-    @property
-    def bounds(self):
-        """(xmin, ymin, xmax, ymax)."""
-        return (self.x0, self.y0 - self.height * self.cell_height, self.x0 + self.width * self.cell_width, self.y0)
-
-    @property
-    def transform(self):
-        """affine.Affine for rasterio."""
-        from affine import Affine
-
-        return Affine(self.cell_width, 0.0, self.x0, 0.0, -self.cell_height, self.y0)
-
-    def centre(self, row, col):
-        """Coordinates of cell centres."""
-        x = self.x0 + (np.asarray(col, dtype=float) + 0.5) * self.cell_width
-        y = self.y0 - (np.asarray(row, dtype=float) + 0.5) * self.cell_height
-        return x, y
-
-    @classmethod
-    def from_transform(cls, transform, height: int, width: int) -> "DensityGrid":
-        """From an affine transform (north-up, no rotation) or a GDAL geotransform 6-tuple."""
-        if hasattr(transform, "a"):
-            a, b, c, d, e, f = transform.a, transform.b, transform.c, transform.d, transform.e, transform.f
-        else:
-            c, a, b, f, d, e = (float(v) for v in transform)
-        if b != 0 or d != 0 or a <= 0 or e >= 0:
-            raise CreativeClustersError("The template raster must be north-up without rotation.")
-        return cls(float(c), float(f), float(a), float(-e), int(height), int(width))
+#: the density grid is the shared :class:`.grid.Grid` (old name kept for the benchmarks)
+DensityGrid = Grid
 
 
-def grid_for_points(xy, pixel_size: float, margin: float = 0.0, extent=None) -> DensityGrid:
+def grid_for_points(xy, pixel_size: float, margin: float = 0.0, extent=None) -> Grid:
     """Grid of square ``pixel_size`` cells.
 
     Without ``extent``: the points' bounds plus ``margin`` on every side, snapped outward to multiples of the
@@ -218,21 +169,13 @@ def grid_for_points(xy, pixel_size: float, margin: float = 0.0, extent=None) -> 
         xmin, ymin, xmax, ymax = (float(v) for v in extent)
         if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)) or xmax <= xmin or ymax <= ymin:
             raise CreativeClustersError("The output extent is empty or invalid: give an extent with a positive width and height.")
-        width = max(1, math.ceil((xmax - xmin) / pixel_size - 1e-9))
-        height = max(1, math.ceil((ymax - ymin) / pixel_size - 1e-9))
-        return DensityGrid(xmin, ymax, pixel_size, pixel_size, height, width)
+        return Grid.covering((xmin, ymin, xmax, ymax), pixel_size)
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     if len(xy) == 0:
         raise CreativeClustersError("There are no points to compute a density from.")
-    xmin, ymin = xy.min(axis=0) - margin
-    xmax, ymax = xy.max(axis=0) + margin
-    xmin = math.floor(xmin / pixel_size) * pixel_size
-    ymin = math.floor(ymin / pixel_size) * pixel_size
-    xmax = max(math.ceil(xmax / pixel_size) * pixel_size, xmin + pixel_size)
-    ymax = max(math.ceil(ymax / pixel_size) * pixel_size, ymin + pixel_size)
-    width = int(round((xmax - xmin) / pixel_size))
-    height = int(round((ymax - ymin) / pixel_size))
-    return DensityGrid(xmin, ymax, pixel_size, pixel_size, height, width)
+    xmin, ymin = xy.min(axis=0)
+    xmax, ymax = xy.max(axis=0)
+    return Grid.snapped((xmin, ymin, xmax, ymax), pixel_size, margin=margin)
 
 
 def _check_pixel_size(pixel_size) -> float:
@@ -257,7 +200,7 @@ def _fft_shape(rows: int, cols: int, kernel_shape) -> tuple:
     )
 
 
-def check_memory(grid: DensityGrid, pad_rows: int = 0, pad_cols: int = 0, memory_budget: float | None = None) -> int:
+def check_memory(grid: Grid, pad_rows: int = 0, pad_cols: int = 0, memory_budget: float | None = None) -> int:
     """Bytes the computation needs; raises :class:`CreativeClustersError` when over the budget.
 
     ``pad_rows``/``pad_cols``: the kernel's reach in cells; the FFT works on the grid padded by twice that.
@@ -286,7 +229,7 @@ class KDEResult:
     """A density surface: ``values`` (float32, rows north to south) in ``units`` on ``grid``."""
 
     values: np.ndarray
-    grid: DensityGrid
+    grid: Grid
     kernel: int
     bandwidth: float
     units: int
@@ -335,7 +278,7 @@ def kernel_density(
     pixel_size: float | None = None,
     kernel: int = QUARTIC,
     units: int = VALUES_PER_KM2,
-    grid: DensityGrid | None = None,
+    grid: Grid | None = None,
     extent=None,
     method: str = "fft",
     memory_budget: float | None = None,
@@ -344,7 +287,7 @@ def kernel_density(
     """Kernel density of points (projected metres) on a grid.
 
     ``bandwidth`` — quartic radius h or Gaussian σ in metres, 0 = :func:`automatic_bandwidth`.
-    ``grid`` — a :class:`DensityGrid` to use as is (a template); else one of ``pixel_size`` cells over
+    ``grid`` — a :class:`.grid.Grid` to use as is (a template); else one of ``pixel_size`` cells over
     ``extent`` or over the points' bounds plus the kernel's support (so all the mass is inside).
     ``method`` — ``"fft"`` (linear binning + convolution, fast) or ``"direct"`` (the kernel at every cell
     centre from each point's exact position: slow, the reference). Weights must be ≥ 0 (0 = left out).
@@ -485,8 +428,7 @@ def _direct_density(xy, w, grid, kernel, bandwidth, callback):
     rr = int(math.ceil(support / grid.cell_height)) + 1
     rc = int(math.ceil(support / grid.cell_width)) + 1
     out = np.zeros(grid.n_cells)
-    row = np.floor((grid.y0 - xy[:, 1]) / grid.cell_height).astype(np.int64)
-    col = np.floor((xy[:, 0] - grid.x0) / grid.cell_width).astype(np.int64)
+    row, col = grid.rowcol(xy[:, 0], xy[:, 1])
     steps = 2 * rr + 1
     for i, dr in enumerate(range(-rr, rr + 1)):
         check_callback(callback, 0.9 * i / steps)
@@ -533,8 +475,8 @@ def relative_density(subset: KDEResult, reference: KDEResult, min_reference: flo
 
 
 __all__ = [
-    "DensityGrid",
     "GAUSSIAN",
+    "Grid",
     "KDEResult",
     "KERNEL_NAMES",
     "QUARTIC",

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..atomic_files import publish
 from ..errors import CreativeClustersError
+from .grid import Grid
 
 DEFAULT_NODATA = -9999.0
 #: overviews are built when the raster is wider or taller than this many pixels
@@ -76,7 +77,7 @@ def overview_factors(height: int, width: int, threshold: int = OVERVIEW_THRESHOL
 def write_geotiff(
     path,
     array,
-    transform,
+    grid,
     crs_wkt=None,
     nodata: float = DEFAULT_NODATA,
     description: str | None = None,
@@ -85,10 +86,11 @@ def write_geotiff(
 ) -> str:
     """Write a single-band float32 GeoTIFF atomically; returns ``path``.
 
-    ``transform`` — affine.Affine or GDAL geotransform; ``crs_wkt`` — WKT, "EPSG:n", an EPSG integer or
-    None; NaN and infinite cells are written as ``nodata``; ``overviews`` — True/False, or None = build them
-    when the raster is larger than ``OVERVIEW_THRESHOLD`` pixels in either dimension; ``description`` — the
-    band description; ``tags`` — dataset metadata items.
+    ``grid`` — the :class:`.grid.Grid` of ``array`` (its shape must match), or a bare affine.Affine or GDAL
+    geotransform; ``crs_wkt`` — WKT, "EPSG:n", an EPSG integer or None (default: the grid's CRS); NaN and
+    infinite cells are written as ``nodata``; ``overviews`` — True/False, or None = build them when the raster
+    is larger than ``OVERVIEW_THRESHOLD`` pixels in either dimension; ``description`` — the band description;
+    ``tags`` — dataset metadata items.
     """
     import rasterio
     from rasterio.enums import Resampling
@@ -101,6 +103,14 @@ def write_geotiff(
     data = data.astype(np.float32, copy=True)
     data[~np.isfinite(data)] = np.float32(nodata)
     height, width = data.shape
+    if isinstance(grid, Grid):
+        if grid.shape != (height, width):
+            raise CreativeClustersError(f"The array ({height} × {width}) does not match its grid ({grid.height} × {grid.width}).")
+        transform = grid.transform
+        if crs_wkt is None:
+            crs_wkt = grid.crs
+    else:
+        transform = to_affine(grid)
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     profile = dict(
@@ -109,7 +119,7 @@ def write_geotiff(
         width=width,
         count=1,
         dtype="float32",
-        transform=to_affine(transform),
+        transform=transform,
         nodata=nodata,
         compress="deflate",
         predictor=3,
@@ -146,11 +156,11 @@ def write_geotiff(
 
 @dataclass
 class GeoTiff:
-    """A band read by :func:`read_geotiff`: ``array`` float64 with NaN for nodata cells."""
+    """A band read by :func:`read_geotiff`: ``array`` float64 with NaN for nodata cells, on ``grid`` (its CRS as
+    WKT, or None)."""
 
     array: np.ndarray
-    transform: object
-    crs_wkt: str | None
+    grid: Grid
     nodata: float | None
     overviews: list
     description: str | None
@@ -161,27 +171,28 @@ class GeoTiff:
     def shape(self):
         return self.array.shape
 
-    @property
-    def cell_size(self):
-        return (abs(self.transform.a), abs(self.transform.e))
-
 
 def read_geotiff(path, band: int = 1) -> GeoTiff:
-    """Read one band; nodata cells become NaN."""
+    """Read one band of a north-up raster; nodata cells become NaN."""
     import rasterio
 
     try:
         with rasterio.open(os.fspath(path)) as dataset:
             if band < 1 or band > dataset.count:
                 raise CreativeClustersError(f"The raster {path} has no band {band}.")
+            try:
+                grid = Grid.from_transform(
+                    dataset.transform, dataset.height, dataset.width, dataset.crs.to_wkt() if dataset.crs else None
+                )
+            except CreativeClustersError:
+                raise CreativeClustersError(f"The raster {path} is not north-up (it is rotated or flipped).") from None
             array = dataset.read(band).astype(float)
             nodata = dataset.nodata
             if nodata is not None and not math.isnan(nodata):
                 array[array == nodata] = np.nan
             return GeoTiff(
                 array=array,
-                transform=dataset.transform,
-                crs_wkt=dataset.crs.to_wkt() if dataset.crs else None,
+                grid=grid,
                 nodata=nodata,
                 overviews=list(dataset.overviews(band)),
                 description=dataset.descriptions[band - 1],
@@ -192,4 +203,4 @@ def read_geotiff(path, band: int = 1) -> GeoTiff:
         raise CreativeClustersError(f"The raster {path} could not be read ({error}).") from error
 
 
-__all__ = ["DEFAULT_NODATA", "GeoTiff", "overview_factors", "read_geotiff", "to_rasterio_crs", "write_geotiff"]
+__all__ = ["DEFAULT_NODATA", "GeoTiff", "Grid", "overview_factors", "read_geotiff", "to_rasterio_crs", "write_geotiff"]

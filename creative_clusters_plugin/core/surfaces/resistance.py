@@ -42,6 +42,7 @@ import numpy as np
 
 from ..errors import CreativeClustersError, check_callback
 from ..memory import available_memory, format_bytes
+from .grid import Grid
 
 #: rough peak bytes per grid cell of the corridor pipeline: resistance (8), labels (4), corridor mosaic (4),
 #: one full-grid scikit-image MCP window (~60: costs, cumulative costs, traceback, edge maps, heap), temporaries
@@ -53,73 +54,15 @@ MAX_CELLS = 400_000_000
 # --------------------------------------------------------------------------------------------------------
 # the grid
 # --------------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Grid:
-    """A north-up raster grid: ``transform`` (affine.Affine, square cells), ``height`` rows, ``width`` columns,
-    ``crs`` (anything rasterio.crs.CRS accepts — WKT, "EPSG:27700" — or None)."""
-
-    transform: object
-    height: int
-    width: int
-    crs: object = None
-
-    @property
-    def cell_size(self) -> float:
-        return float(abs(self.transform.a))
-
-    @property
-    def shape(self) -> tuple:
-        return (int(self.height), int(self.width))
-
-    @property
-    def n_cells(self) -> int:
-        return int(self.height) * int(self.width)
-
-    @property
-    def bounds(self) -> tuple:
-        """(xmin, ymin, xmax, ymax)."""
-        t = self.transform
-        return (t.c, t.f + t.e * self.height, t.c + t.a * self.width, t.f)
-
-    def rowcol(self, x, y):
-        """Row and column (integer arrays, may be outside the grid) of the cells containing points x, y."""
-        t = self.transform
-        col = np.floor((np.asarray(x, dtype=float) - t.c) / t.a).astype(np.int64)
-        row = np.floor((np.asarray(y, dtype=float) - t.f) / t.e).astype(np.int64)
-        return row, col
-
-    def xy(self, row, col):
-        """Coordinates of the centres of cells (row, col)."""
-        t = self.transform
-        x = t.c + (np.asarray(col, dtype=float) + 0.5) * t.a
-        y = t.f + (np.asarray(row, dtype=float) + 0.5) * t.e
-        return x, y
-
-    def window_transform(self, row0: int, col0: int):
-        """Transform of a sub-window whose top-left cell is (row0, col0)."""
-        from affine import Affine
-
-        t = self.transform
-        return Affine(t.a, 0.0, t.c + col0 * t.a, 0.0, t.e, t.f + row0 * t.e)
-
-
 def grid_from_bounds(bounds, cell_size: float, crs=None, margin: float = 0.0) -> Grid:
     """Grid covering ``bounds`` (xmin, ymin, xmax, ymax) plus ``margin`` metres, snapped to the cell size."""
-    from affine import Affine
-
     cell_size = float(cell_size)
     if not (cell_size > 0 and math.isfinite(cell_size)):
         raise CreativeClustersError(f"The cell size must be a positive number of metres (got {cell_size}).")
     xmin, ymin, xmax, ymax = (float(v) for v in bounds)
     if not all(math.isfinite(v) for v in (xmin, ymin, xmax, ymax)) or xmax < xmin or ymax < ymin:
         raise CreativeClustersError("The clusters have no valid extent: check their geometries and CRS.")
-    xmin = math.floor((xmin - margin) / cell_size) * cell_size
-    ymin = math.floor((ymin - margin) / cell_size) * cell_size
-    xmax = math.ceil((xmax + margin) / cell_size) * cell_size
-    ymax = math.ceil((ymax + margin) / cell_size) * cell_size
-    width = max(int(round((xmax - xmin) / cell_size)), 1)
-    height = max(int(round((ymax - ymin) / cell_size)), 1)
-    return Grid(Affine(cell_size, 0.0, xmin, 0.0, -cell_size, ymax), height, width, crs)
+    return Grid.snapped((xmin, ymin, xmax, ymax), cell_size, margin=margin, crs=crs)
 
 
 def nice_cell_size(extent_length: float, target_cells: int = 1000) -> float:
@@ -292,16 +235,14 @@ def resample_to_grid(raster: RasterData, grid: Grid, nodata_share: float = 0.5) 
 def grid_for_raster(raster: RasterData, cell_size: float = 0.0, crs=None) -> Grid:
     """The analysis grid of a raster: its own grid when ``cell_size`` is 0 (or equal) and it is north-up in
     ``crs``; otherwise a north-up grid over its extent (transformed to ``crs``) at ``cell_size``."""
-    from affine import Affine
     from rasterio.warp import transform_bounds
 
     target_crs = _crs_object(crs) or _crs_object(raster.crs)
     same_crs = _crs_object(raster.crs) is None or target_crs is None or _crs_object(raster.crs) == target_crs
     native = abs(raster.transform.a)
     if same_crs and raster.is_north_up and (not cell_size or math.isclose(cell_size, native, rel_tol=1e-9)):
-        t = raster.transform
         height, width = raster.array.shape
-        return Grid(Affine(t.a, 0.0, t.c, 0.0, t.e, t.f), height, width, target_crs)
+        return Grid.from_transform(raster.transform, height, width, target_crs)
     bounds = raster.bounds()
     if not same_crs:
         bounds = transform_bounds(_crs_object(raster.crs), target_crs, *bounds, densify_pts=21)
@@ -501,15 +442,3 @@ def build_resistance(
     summary.update(min=float(finite.min()), median=float(np.median(finite)), max=float(finite.max()))
     return ResistanceResult(values=values, grid=grid, summary=summary, warnings=warnings)
 
-
-# --------------------------------------------------------------------------------------------------------
-# writing
-# --------------------------------------------------------------------------------------------------------
-def write_geotiff(path, array: np.ndarray, grid: Grid, nodata: float = -9999.0, description: str | None = None) -> str:
-    """Write a single-band float32 GeoTIFF of ``grid`` atomically (:func:`.raster_io.write_geotiff`).
-
-    NaN and infinite cells are written as ``nodata``. Returns ``path``.
-    """
-    from .raster_io import write_geotiff as write_band
-
-    return write_band(path, array, grid.transform, grid.crs, nodata=nodata, description=description)

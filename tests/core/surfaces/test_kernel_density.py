@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 
 from creative_clusters_plugin.core.errors import CreativeClustersError
+from creative_clusters_plugin.core.surfaces.grid import Grid
 from creative_clusters_plugin.core.surfaces.kernel_density import (
     GAUSSIAN,
     QUARTIC,
     VALUES_PER_CELL,
     VALUES_PER_KM2,
-    DensityGrid,
     automatic_bandwidth,
     kernel_density,
     kernel_values,
@@ -77,13 +77,13 @@ def test_fast_surface_matches_direct_evaluation_and_sums_to_n(kernel, h, pixel):
     grid = result.grid
     peak_value = float(result.values.max())
     for row, col in sample_cells(result):
-        cx, cy = grid.centre(row, col)
+        cx, cy = grid.xy(row, col)
         expected = reference_value(xy, w, float(cx), float(cy), kernel, h) * 1e6  # per km²
         assert abs(float(result.values[row, col]) - expected) <= 0.003 * peak_value, (row, col)
     # the exact evaluation in core equals the independent loop to float32 precision
     direct = kernel_density(xy, bandwidth=h, kernel=kernel, grid=grid, method="direct")
     for row, col in sample_cells(result, seed=1):
-        cx, cy = grid.centre(row, col)
+        cx, cy = grid.xy(row, col)
         expected = reference_value(xy, w, float(cx), float(cy), kernel, h) * 1e6
         assert float(direct.values[row, col]) == pytest.approx(expected, rel=1e-5, abs=1e-9 * peak_value)
     # and the whole fast surface is within the stated binning error of the direct one
@@ -125,7 +125,7 @@ def test_weights_equal_duplicated_points_and_match_direct_loop():
     assert weighted.total_weight == pytest.approx(w.sum())
     peak = float(weighted.values.max())
     for row, col in sample_cells(weighted, count=6):
-        cx, cy = weighted.grid.centre(row, col)
+        cx, cy = weighted.grid.xy(row, col)
         expected = reference_value(xy, w, float(cx), float(cy), QUARTIC, 900.0) * 1e6
         assert abs(float(weighted.values[row, col]) - expected) <= 0.003 * peak
     # zero weight = left out
@@ -180,7 +180,7 @@ def test_relative_density_is_ratio_masked_where_reference_is_low():
 
 def test_template_grid_and_extent():
     xy = clustered_points(200)
-    grid = DensityGrid(5_000.0, 30_000.0, 100.0, 100.0, 150, 140)
+    grid = Grid(5_000.0, 30_000.0, 100.0, 100.0, 150, 140)
     result = kernel_density(xy, bandwidth=1000, grid=grid)
     assert result.values.shape == (150, 140)
     assert result.grid == grid

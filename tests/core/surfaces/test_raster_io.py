@@ -11,6 +11,7 @@ from affine import Affine
 from rasterio.crs import CRS
 
 from creative_clusters_plugin.core.errors import CreativeClustersError
+from creative_clusters_plugin.core.surfaces.grid import Grid
 from creative_clusters_plugin.core.surfaces.raster_io import overview_factors, read_geotiff, write_geotiff
 
 BNG_TRANSFORM = Affine(100.0, 0.0, 412_000.0, 0.0, -100.0, 324_000.0)
@@ -76,3 +77,23 @@ def test_failed_write_leaves_previous_file(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["keep.tif"]
     with pytest.raises(CreativeClustersError):
         read_geotiff(tmp_path / "missing.tif")
+
+
+def test_write_and_read_with_a_grid(tmp_path):
+    """The shared Grid carries the transform and CRS both ways; a bare transform writes the same file."""
+    grid = Grid(412_000.0, 324_000.0, 100.0, 100.0, 4, 5, "EPSG:27700")
+    values = np.arange(20, dtype=float).reshape(4, 5)
+    path = write_geotiff(tmp_path / "g.tif", values, grid)
+    same = write_geotiff(tmp_path / "t.tif", values, BNG_TRANSFORM, "EPSG:27700")
+    with rasterio.open(path) as ds, rasterio.open(same) as other:
+        assert ds.transform == BNG_TRANSFORM == other.transform
+        assert ds.crs == CRS.from_epsg(27700) == other.crs
+        assert ds.nodata == -9999.0 == other.nodata
+    back = read_geotiff(path)
+    assert back.grid.with_crs(None) == Grid(412_000.0, 324_000.0, 100.0, 100.0, 4, 5)
+    assert CRS.from_wkt(back.grid.crs) == CRS.from_epsg(27700)
+    assert back.grid.geotransform == BNG_TRANSFORM.to_gdal()
+    np.testing.assert_array_equal(back.array, values)
+    with pytest.raises(CreativeClustersError, match="does not match"):
+        write_geotiff(tmp_path / "bad.tif", np.ones((5, 4)), grid)
+    assert not (tmp_path / "bad.tif").exists()

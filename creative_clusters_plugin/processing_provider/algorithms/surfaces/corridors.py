@@ -21,7 +21,8 @@ from qgis.core import (
 
 from ....core.surfaces.corridor_steps import detect_corridors
 from ....core.surfaces.corridors import WidthMode, analysis_crs_wkt, analysis_grid, empty_output_grid
-from ....core.surfaces.resistance import RasterData, ResistanceWeights, build_resistance, write_geotiff
+from ....core.surfaces.raster_io import write_geotiff
+from ....core.surfaces.resistance import RasterData, ResistanceWeights, build_resistance
 from ...base_algorithm import CreativeClustersAlgorithm, field
 
 

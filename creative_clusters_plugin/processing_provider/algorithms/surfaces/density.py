@@ -32,10 +32,10 @@ from ....core.surfaces.kernel_density import (
     KERNEL_NAMES,
     VALUES_NAMES,
     VALUES_PER_KM2,
-    DensityGrid,
     kernel_density,
     relative_density,
 )
+from ....core.surfaces.grid import Grid
 from ....core.surfaces.raster_io import DEFAULT_NODATA, OVERVIEW_THRESHOLD, write_geotiff
 from ....core.firms.stacking import STACK_EXCLUDE, STACK_OPTIONS, apply_stack_choice
 from ...base_algorithm import CreativeClustersAlgorithm
@@ -179,7 +179,7 @@ class Density(CreativeClustersAlgorithm):
         width, height = layer.width(), layer.height()
         if width <= 0 or height <= 0:
             raise QgsProcessingException("The template raster is empty.")
-        return DensityGrid(
+        return Grid(
             extent.xMinimum(), extent.yMaximum(), extent.width() / width, extent.height() / height, height, width,
         )
 
@@ -235,7 +235,7 @@ class Density(CreativeClustersAlgorithm):
         crs_wkt = crs.toWkt(QgsCoordinateReferenceSystem.WKT_PREFERRED_GDAL) if crs.isValid() else None
         self.check_cancel(feedback)
         write_geotiff(
-            out_path, result.values, result.grid.transform, crs_wkt, nodata=DEFAULT_NODATA,
+            out_path, result.values, result.grid, crs_wkt, nodata=DEFAULT_NODATA,
             description=f"Kernel density ({kernel_label}), firms {result.unit_label}",
             tags={"bandwidth_m": f"{result.bandwidth:.3f}", "kernel": KERNEL_NAMES[kernel], "units": VALUES_NAMES[units],
                   "n_points": result.n_points, "total_weight": f"{result.total_weight:.6f}"},
@@ -352,7 +352,7 @@ class Density(CreativeClustersAlgorithm):
                "; no cell is left: lower MIN_REFERENCE or use a larger bandwidth.")
         )
         write_geotiff(
-            relative_path, ratio, result.grid.transform, crs_wkt, nodata=DEFAULT_NODATA,
+            relative_path, ratio, result.grid, crs_wkt, nodata=DEFAULT_NODATA,
             description=f"Relative density (input / all firms, {kernel_label})",
             tags={"bandwidth_m": f"{result.bandwidth:.3f}", "min_reference": f"{min_reference:g}"},
         )
