@@ -123,8 +123,25 @@ class AtlasDock(QgsDockWidget):
         body = QWidget(scroll)
         body.setObjectName("atlas_dock_body")
         outer = QVBoxLayout(body)
+        forms = []
+        for build_group in (self._build_atlas_group, self._build_pages_group, self._build_context_group,
+                            self._build_front_group, self._build_output_group):
+            group, group_form = build_group(body)
+            outer.addWidget(group)
+            forms.append(group_form)
+        outer.addStretch(1)
+        self._align_labels(tuple(forms))
+        scroll.setWidget(body)
 
-        # --- what goes in the atlas -------------------------------------------------------------------
+        self._build_footer(scroll, outer.contentsMargins())
+        icon = resource("icons", "atlas_dock.svg")
+        if icon.is_file():
+            self.setWindowIcon(QIcon(str(icon)))
+
+        self._connect_signals()
+
+    def _build_atlas_group(self, body):
+        """The Atlas group: coverage, layers, page size and orientation, title and subtitle."""
         atlas_group = self._group(self.tr("Atlas"), "atlas_group", body)
         form = _form(atlas_group)
         self.coverage_combo = QgsMapLayerComboBox(body)
@@ -155,9 +172,10 @@ class AtlasDock(QgsDockWidget):
         self.subtitle_edit.setObjectName("subtitle_edit")
         self.subtitle_edit.setPlaceholderText(self.tr("e.g. the area and the data date"))
         form.addRow(self.tr("Subtitle"), self.subtitle_edit)
-        outer.addWidget(atlas_group)
+        return atlas_group, form
 
-        # --- which pages, in which order, named how ------------------------------------------------------
+    def _build_pages_group(self, body):
+        """The Pages group: which features get a page, in which order, named how."""
         pages_group = self._group(self.tr("Pages"), "pages_group", body)
         pages_form = _form(pages_group)
         self.filter_widget = QgsFieldExpressionWidget(pages_group)
@@ -177,9 +195,10 @@ class AtlasDock(QgsDockWidget):
                                        "the fields (a name field, else a numbered id)"))
         self._set_placeholder(self.name_widget, self.tr("automatic"))
         pages_form.addRow(self.tr("Page names"), self.name_widget)
-        outer.addWidget(pages_group)
+        return pages_group, pages_form
 
-        # --- context on the maps ----------------------------------------------------------------------------
+    def _build_context_group(self, body):
+        """The Context group: places, study area and basemap drawn on the maps."""
         context_group = self._group(self.tr("Context"), "context_group", body)
         context_form = _form(context_group)
         self.places_combo = QgsMapLayerComboBox(context_group)
@@ -217,9 +236,10 @@ class AtlasDock(QgsDockWidget):
         self.basemap_attribution_edit.setToolTip(self.tr("The credit line the basemap's tile service asks for, printed with "
                                                      "the attribution"))
         context_form.addRow(self.tr("Tile credit"), self.basemap_attribution_edit)
-        outer.addWidget(context_group)
+        return context_group, context_form
 
-        # --- cover and front matter --------------------------------------------------------------------------
+    def _build_front_group(self, body):
+        """The Cover and front matter group: organisation, author, logo, front pages, credits."""
         front_group = self._group(self.tr("Cover and front matter"), "front_group", body)
         front_form = _form(front_group)
         self.organisation_edit = QLineEdit(front_group)
@@ -272,9 +292,10 @@ class AtlasDock(QgsDockWidget):
                                                  "(Code-Point Open) and ONS data, for atlases made from them"))
             self.uk_credits_button.clicked.connect(lambda: self.attribution_edit.setPlainText(uk_credits))
             front_form.addRow("", self.uk_credits_button)
-        outer.addWidget(front_group)
+        return front_group, front_form
 
-        # --- layout and PDF --------------------------------------------------------------------------------
+    def _build_output_group(self, body):
+        """The Layout and PDF group: template, build as, output PDF, open the designer."""
         output_group = self._group(self.tr("Layout and PDF"), "output_group", body)
         output_form = _form(output_group)
         self.template_widget = QgsFileWidget(output_group)
@@ -300,13 +321,10 @@ class AtlasDock(QgsDockWidget):
         self.open_designer_check.setObjectName("open_designer_check")
         self.open_designer_check.setToolTip(self.tr("Open the layout in the layout designer after building it"))
         output_form.addRow(self.open_designer_check)
-        outer.addWidget(output_group)
+        return output_group, output_form
 
-        outer.addStretch(1)
-        self._align_labels((form, pages_form, context_form, front_form, output_form))
-        scroll.setWidget(body)
-
-        # --- actions, progress and messages: below the scrolling settings, always in view ---------------
+    def _build_footer(self, scroll, margin):
+        """Actions, progress and messages below the scrolling settings, always in view."""
         container = QWidget(self)
         container.setObjectName("atlas_dock_container")
         main = QVBoxLayout(container)
@@ -316,7 +334,6 @@ class AtlasDock(QgsDockWidget):
         footer = QWidget(container)
         footer.setObjectName("atlas_dock_footer")
         footer_layout = QVBoxLayout(footer)
-        margin = outer.contentsMargins()
         footer_layout.setContentsMargins(margin.left(), margin.top() // 2, margin.right(), margin.bottom())
         buttons = QHBoxLayout()
         self.build_button = QPushButton(self.tr("Build layout"), footer)
@@ -342,10 +359,9 @@ class AtlasDock(QgsDockWidget):
         footer_layout.addWidget(self.message_label)
         main.addWidget(footer)
         self.setWidget(container)
-        icon = resource("icons", "atlas_dock.svg")
-        if icon.is_file():
-            self.setWindowIcon(QIcon(str(icon)))
 
+    def _connect_signals(self):
+        """Connect the widgets' signals to the dock's handlers."""
         self.coverage_combo.layerChanged.connect(self._on_coverage_changed)
         self.places_combo.layerChanged.connect(self._on_places_changed)
         self._on_places_changed(self.places_combo.currentLayer())

@@ -287,19 +287,9 @@ def aggregate_to_grid(xy, kind: int = FISHNET, cell_size: float = 0.0, bounding=
     messages: list = []
     union = _bounding_union(bounding) if bounding is not None else None
     bounds = union.bounds if union is not None else None
-    if cell_size is None or not np.isfinite(cell_size) or cell_size <= 0:
-        cell_size, size_messages = automatic_cell_size(arr, bounds)
-        messages += size_messages
-    else:
-        cell_size = float(cell_size)
-        messages.append(f"Cell size {cell_size:,.1f} m (given).")
-    xmin, ymin, xmax, ymax = _extent(arr, bounds)
-    n_est = ((xmax - xmin) / cell_size + 1) * ((ymax - ymin) / cell_size + 1)
-    if union is not None and n_est > 4 * MAX_CELLS:
-        raise CreativeClustersError(
-            f"A {cell_size:,.0f} m grid over the bounding polygons would have about {n_est:,.0f} cells. "
-            "Use a larger cell size."
-        )
+    cell_size = _grid_cell_size(arr, cell_size, bounds, messages)
+    extent = _extent(arr, bounds)
+    _check_grid_size(extent, cell_size, union)
     inside = np.ones(len(arr), dtype=bool)
     if union is not None:
         inside = _points_inside(union, arr)
@@ -308,78 +298,21 @@ def aggregate_to_grid(xy, kind: int = FISHNET, cell_size: float = 0.0, bounding=
                 f"{int((~inside).sum()):,} incident(s) lie outside the bounding polygons and are left out."
             )
     check_callback(callback, 0.2)
-    origin = (xmin, ymin)
-    if kind == FISHNET:
-        ix = np.floor((arr[:, 0] - xmin) / cell_size).astype(np.int64)
-        iy = np.floor((arr[:, 1] - ymin) / cell_size).astype(np.int64)
-        keys_pts = np.column_stack([ix, iy])
-        if union is not None:
-            nx = int(math.floor((xmax - xmin) / cell_size)) + 1
-            ny = int(math.floor((ymax - ymin) / cell_size)) + 1
-            gx, gy = np.meshgrid(np.arange(nx), np.arange(ny), indexing="ij")
-            candidates = np.column_stack([gx.ravel(), gy.ravel()])
-        centre_of = lambda keys: np.column_stack(  # noqa: E731
-            [xmin + (keys[:, 0] + 0.5) * cell_size, ymin + (keys[:, 1] + 0.5) * cell_size]
-        )
-        make = lambda c: _square(c[0], c[1], cell_size)  # noqa: E731
-        reach = cell_size * math.sqrt(0.5)
-    else:
-        side = cell_size * HEX_SIDE_FACTOR
-        q, r = hexagon_of(arr, origin, side)
-        keys_pts = np.column_stack([q, r])
-        if union is not None:
-            # every hexagon whose centre lies within one side of the extent
-            rr = np.arange(-1, int(math.ceil((ymax - ymin) / (1.5 * side))) + 2)
-            cand = []
-            width = math.sqrt(3.0) * side
-            for r_ in rr:
-                q0 = int(math.floor(-r_ / 2.0)) - 1
-                q1 = int(math.ceil((xmax - xmin) / width - r_ / 2.0)) + 1
-                qq = np.arange(q0, q1 + 1)
-                cand.append(np.column_stack([qq, np.full(len(qq), r_)]))
-            candidates = np.vstack(cand)
-        centre_of = lambda keys: hexagon_centre(keys[:, 0], keys[:, 1], origin, side)  # noqa: E731
-        make = lambda c: _hexagon(c[0], c[1], side)  # noqa: E731
-        reach = side
+    layout = _fishnet_layout if kind == FISHNET else _hexagon_layout
+    keys_pts, candidates, centre_of, make, reach = layout(arr, extent, cell_size, union is not None)
     check_callback(callback, 0.4)
 
     if union is None:
         keys, inverse, counts = np.unique(keys_pts, axis=0, return_inverse=True, return_counts=True)
         cell_of_point = inverse.astype(np.int64).ravel()
     else:
-        centres_c = centre_of(candidates)
-        # quick rejection by distance of the centre to the bounding polygons' bounds, then exact test
-        near = (
-            (centres_c[:, 0] >= xmin - reach) & (centres_c[:, 0] <= xmax + reach)
-            & (centres_c[:, 1] >= ymin - reach) & (centres_c[:, 1] <= ymax + reach)
+        keys, cell_of_point, counts = _assign_to_kept_cells(
+            union, extent, keys_pts, inside, candidates, centre_of, make, reach, messages
         )
-        candidates = candidates[near]
-        centres_c = centres_c[near]
-        keep = _cells_intersecting(union, centres_c, make)
-        keys = candidates[keep]
-        lookup = {(int(a), int(b)): i for i, (a, b) in enumerate(keys)}
-        cell_of_point = np.array(
-            [lookup.get((int(a), int(b)), -1) if ok else -1 for (a, b), ok in zip(keys_pts, inside)],
-            dtype=np.int64,
-        )
-        counts = np.bincount(cell_of_point[cell_of_point >= 0], minlength=len(keys)).astype(np.int64)
-        stray = int(((cell_of_point < 0) & inside).sum())
-        if stray:  # inside the bounding polygons but in a cell not kept: cannot happen except by rounding
-            messages.append(f"{stray:,} incident(s) fell in no kept cell and are left out.")
     check_callback(callback, 0.8)
     centres = centre_of(np.asarray(keys).reshape(-1, 2))
     polygons = [make(c) for c in centres]
-    label = "square" if kind == FISHNET else "hexagon"
-    if union is None:
-        messages.append(
-            f"{len(polygons):,} {label} cells hold the {len(arr):,} incidents (cells without incidents are left "
-            "out: give bounding polygons to keep them)."
-        )
-    else:
-        messages.append(
-            f"{len(polygons):,} {label} cells cover the bounding polygons, {int((counts == 0).sum()):,} of them "
-            "without incidents (kept, count 0)."
-        )
+    messages.append(_grid_summary(kind, len(polygons), len(arr), counts, union is None))
     check_callback(callback, 1.0)
     return Aggregation(
         polygons=polygons,
@@ -390,6 +323,112 @@ def aggregate_to_grid(xy, kind: int = FISHNET, cell_size: float = 0.0, bounding=
         kind=kind,
         source_index=np.arange(len(polygons), dtype=np.int64),
         messages=messages,
+    )
+
+
+def _grid_cell_size(arr: np.ndarray, cell_size, bounds, messages: list) -> float:
+    """The given cell size, or :func:`automatic_cell_size` when it is missing or ``<= 0``; logs the choice."""
+    if cell_size is None or not np.isfinite(cell_size) or cell_size <= 0:
+        cell_size, size_messages = automatic_cell_size(arr, bounds)
+        messages += size_messages
+    else:
+        cell_size = float(cell_size)
+        messages.append(f"Cell size {cell_size:,.1f} m (given).")
+    return cell_size
+
+
+def _check_grid_size(extent, cell_size: float, union) -> None:
+    """Refuse a grid over bounding polygons that would have far more than :data:`MAX_CELLS` cells."""
+    xmin, ymin, xmax, ymax = extent
+    n_est = ((xmax - xmin) / cell_size + 1) * ((ymax - ymin) / cell_size + 1)
+    if union is not None and n_est > 4 * MAX_CELLS:
+        raise CreativeClustersError(
+            f"A {cell_size:,.0f} m grid over the bounding polygons would have about {n_est:,.0f} cells. "
+            "Use a larger cell size."
+        )
+
+
+def _fishnet_layout(arr: np.ndarray, extent, cell_size: float, with_candidates: bool):
+    """Square cells: each point's cell key, every cell over the extent (when asked), and how to draw a cell."""
+    xmin, ymin, xmax, ymax = extent
+    ix = np.floor((arr[:, 0] - xmin) / cell_size).astype(np.int64)
+    iy = np.floor((arr[:, 1] - ymin) / cell_size).astype(np.int64)
+    keys_pts = np.column_stack([ix, iy])
+    candidates = None
+    if with_candidates:
+        nx = int(math.floor((xmax - xmin) / cell_size)) + 1
+        ny = int(math.floor((ymax - ymin) / cell_size)) + 1
+        gx, gy = np.meshgrid(np.arange(nx), np.arange(ny), indexing="ij")
+        candidates = np.column_stack([gx.ravel(), gy.ravel()])
+    centre_of = lambda keys: np.column_stack(  # noqa: E731
+        [xmin + (keys[:, 0] + 0.5) * cell_size, ymin + (keys[:, 1] + 0.5) * cell_size]
+    )
+    make = lambda c: _square(c[0], c[1], cell_size)  # noqa: E731
+    reach = cell_size * math.sqrt(0.5)
+    return keys_pts, candidates, centre_of, make, reach
+
+
+def _hexagon_layout(arr: np.ndarray, extent, cell_size: float, with_candidates: bool):
+    """Hexagons: each point's axial key, every hexagon near the extent (when asked), and how to draw one."""
+    xmin, ymin, xmax, ymax = extent
+    origin = (xmin, ymin)
+    side = cell_size * HEX_SIDE_FACTOR
+    q, r = hexagon_of(arr, origin, side)
+    keys_pts = np.column_stack([q, r])
+    candidates = None
+    if with_candidates:
+        # every hexagon whose centre lies within one side of the extent
+        rr = np.arange(-1, int(math.ceil((ymax - ymin) / (1.5 * side))) + 2)
+        cand = []
+        width = math.sqrt(3.0) * side
+        for r_ in rr:
+            q0 = int(math.floor(-r_ / 2.0)) - 1
+            q1 = int(math.ceil((xmax - xmin) / width - r_ / 2.0)) + 1
+            qq = np.arange(q0, q1 + 1)
+            cand.append(np.column_stack([qq, np.full(len(qq), r_)]))
+        candidates = np.vstack(cand)
+    centre_of = lambda keys: hexagon_centre(keys[:, 0], keys[:, 1], origin, side)  # noqa: E731
+    make = lambda c: _hexagon(c[0], c[1], side)  # noqa: E731
+    reach = side
+    return keys_pts, candidates, centre_of, make, reach
+
+
+def _assign_to_kept_cells(union, extent, keys_pts, inside, candidates, centre_of, make, reach, messages: list):
+    """Keep the candidate cells overlapping the bounding polygons; each inside point's cell and the counts."""
+    xmin, ymin, xmax, ymax = extent
+    centres_c = centre_of(candidates)
+    # quick rejection by distance of the centre to the bounding polygons' bounds, then exact test
+    near = (
+        (centres_c[:, 0] >= xmin - reach) & (centres_c[:, 0] <= xmax + reach)
+        & (centres_c[:, 1] >= ymin - reach) & (centres_c[:, 1] <= ymax + reach)
+    )
+    candidates = candidates[near]
+    centres_c = centres_c[near]
+    keep = _cells_intersecting(union, centres_c, make)
+    keys = candidates[keep]
+    lookup = {(int(a), int(b)): i for i, (a, b) in enumerate(keys)}
+    cell_of_point = np.array(
+        [lookup.get((int(a), int(b)), -1) if ok else -1 for (a, b), ok in zip(keys_pts, inside)],
+        dtype=np.int64,
+    )
+    counts = np.bincount(cell_of_point[cell_of_point >= 0], minlength=len(keys)).astype(np.int64)
+    stray = int(((cell_of_point < 0) & inside).sum())
+    if stray:  # inside the bounding polygons but in a cell not kept: cannot happen except by rounding
+        messages.append(f"{stray:,} incident(s) fell in no kept cell and are left out.")
+    return keys, cell_of_point, counts
+
+
+def _grid_summary(kind: int, n_cells: int, n_points: int, counts, without_bounding: bool) -> str:
+    """The log line saying how many cells were kept and why."""
+    label = "square" if kind == FISHNET else "hexagon"
+    if without_bounding:
+        return (
+            f"{n_cells:,} {label} cells hold the {n_points:,} incidents (cells without incidents are left "
+            "out: give bounding polygons to keep them)."
+        )
+    return (
+        f"{n_cells:,} {label} cells cover the bounding polygons, {int((counts == 0).sum()):,} of them "
+        "without incidents (kept, count 0)."
     )
 
 

@@ -30,17 +30,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import CreativeClustersError, check_callback
+from ..errors import check_callback
 from .conditional_permutation import conditional_permutation_counts
 from .local_statistics import (  # noqa: F401 - MIN_FEATURES, RECOMMENDED_FEATURES: still importable from here
     MIN_FEATURES,
     RECOMMENDED_FEATURES,
     check_sample,
     permutation_fdr_warning,
+    significance_from_alternative,
     split_weights,
     validate_values,
 )
-from .significance import SIGNIFICANCE_FOLDED, SIGNIFICANCE_TWO_SIDED, confidence_bins, significant, two_sided_p
+from .significance import SIGNIFICANCE_FOLDED, confidence_bins, significant, two_sided_p
 
 
 @dataclass
@@ -110,10 +111,7 @@ def gi_star(
         distribution the pseudo p-value comes from; where it disagrees with the sign of z (a high value among
         unusually low neighbours) a warning says how many features, and they follow the tail.
     """
-    if alternative is not None:
-        if alternative not in ("two-sided", "folded"):
-            raise CreativeClustersError("alternative must be 'two-sided' or 'folded'.")
-        significance = SIGNIFICANCE_FOLDED if alternative == "folded" else SIGNIFICANCE_TWO_SIDED
+    significance = significance_from_alternative(alternative, significance)
     x = validate_values(values)
     n = len(x)
     warnings: list = []
@@ -123,6 +121,34 @@ def gi_star(
     check_callback(callback, 0.0)
     islands = cards == 0
 
+    z, invalid = _analytic_z(x, off, diagonal, self_weight, star, islands, warnings)
+    p = two_sided_p(z)
+
+    pseudo_p = None
+    bin_p, direction = p, z  # without permutations: the normal p-value and the sign of z
+    if permutations and int(permutations) > 0:
+        pseudo_p, direction = _permutation_test(
+            x, off, z, int(permutations), seed, callback, significance, fdr, invalid, warnings
+        )
+        bin_p = pseudo_p
+    gi_bin = confidence_bins(direction, bin_p, fdr=fdr)
+    check_callback(callback, 1.0)
+    return GiStarResult(
+        z=z,
+        p=p,
+        pseudo_p=pseudo_p,
+        n_neighbors=cards,
+        gi_bin=gi_bin,
+        warnings=warnings,
+        permutations=int(permutations or 0),
+        seed=seed,
+    )
+
+
+def _analytic_z(x, off, diagonal, self_weight: float, star: bool, islands, warnings: list):
+    """Gi* (or Gi with ``star=False``) z-scores, NaN for islands and where every feature is an equal neighbour,
+    and the mask of those features."""
+    n = len(x)
     w_sum = np.asarray(off.sum(axis=1)).ravel()
     w_sq = np.asarray(off.multiply(off).sum(axis=1)).ravel()
     if star:
@@ -149,42 +175,32 @@ def gi_star(
             f"{int(undefined.sum())} feature(s) have every feature as an equally weighted neighbour, so Gi* is "
             "undefined for them (NULL); use a smaller distance."
         )
-    z[islands | undefined] = np.nan
-    p = two_sided_p(z)
+    invalid = islands | undefined
+    z[invalid] = np.nan
+    return z, invalid
 
-    pseudo_p = None
-    bin_p, direction = p, z  # without permutations: the normal p-value and the sign of z
-    if permutations and int(permutations) > 0:
-        counts = conditional_permutation_counts(
-            x, off, int(permutations), seed=seed, callback=callback, progress_range=(0.05, 0.95)
-        )
-        pseudo_p, high = counts.test(significance)  # Gi* rises with the neighbours' sum
-        pseudo_p[islands | undefined] = np.nan
-        bin_p = pseudo_p
-        direction = np.where(high, 1.0, -1.0)
-        direction[islands | undefined] = np.nan
-        against = significant(bin_p, 0.10, fdr) & (np.sign(z) != direction) & np.isfinite(z)
-        if against.any():
-            warnings.append(
-                f"{int(against.sum())} feature(s) are significant in the opposite direction to their GiZScore: "
-                "their own value pulls z one way while their neighbours are unusually "
-                f"{'low' if (direction[against] < 0).sum() >= (direction[against] > 0).sum() else 'high'} (the "
-                "permutations hold each feature's own value fixed). Their Gi_Bin follows the permutation test."
-            )
-        if fdr:
-            warnings.extend(permutation_fdr_warning(int(permutations), int(np.isfinite(bin_p).sum()), 0.01))
-    gi_bin = confidence_bins(direction, bin_p, fdr=fdr)
-    check_callback(callback, 1.0)
-    return GiStarResult(
-        z=z,
-        p=p,
-        pseudo_p=pseudo_p,
-        n_neighbors=cards,
-        gi_bin=gi_bin,
-        warnings=warnings,
-        permutations=int(permutations or 0),
-        seed=seed,
+
+def _permutation_test(x, off, z, permutations: int, seed, callback, significance: int, fdr: bool, invalid,
+                      warnings: list):
+    """Conditional-permutation pseudo p-values and the direction (±1, NaN where z is) of the tail each comes from."""
+    counts = conditional_permutation_counts(
+        x, off, permutations, seed=seed, callback=callback, progress_range=(0.05, 0.95)
     )
+    pseudo_p, high = counts.test(significance)  # Gi* rises with the neighbours' sum
+    pseudo_p[invalid] = np.nan
+    direction = np.where(high, 1.0, -1.0)
+    direction[invalid] = np.nan
+    against = significant(pseudo_p, 0.10, fdr) & (np.sign(z) != direction) & np.isfinite(z)
+    if against.any():
+        warnings.append(
+            f"{int(against.sum())} feature(s) are significant in the opposite direction to their GiZScore: "
+            "their own value pulls z one way while their neighbours are unusually "
+            f"{'low' if (direction[against] < 0).sum() >= (direction[against] > 0).sum() else 'high'} (the "
+            "permutations hold each feature's own value fixed). Their Gi_Bin follows the permutation test."
+        )
+    if fdr:
+        warnings.extend(permutation_fdr_warning(permutations, int(np.isfinite(pseudo_p).sum()), 0.01))
+    return pseudo_p, direction
 
 
 __all__ = ["GiStarResult", "check_sample", "gi_star", "permutation_fdr_warning", "split_weights", "validate_values"]

@@ -75,8 +75,14 @@ from scipy import sparse
 
 from .conditional_permutation import conditional_permutation_counts
 from ..errors import CreativeClustersError, check_callback
-from .local_statistics import check_sample, permutation_fdr_warning, split_weights, validate_values
-from .significance import SIGNIFICANCE_FOLDED, SIGNIFICANCE_TWO_SIDED, significant, two_sided_p
+from .local_statistics import (
+    check_sample,
+    permutation_fdr_warning,
+    significance_from_alternative,
+    split_weights,
+    validate_values,
+)
+from .significance import SIGNIFICANCE_FOLDED, significant, two_sided_p
 
 QUADRANT_LABELS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
 SIGNIFICANCE_LEVEL = 0.05
@@ -186,10 +192,7 @@ def local_moran(
         pseudo p-values, quadrants and COTypes are the same in both.
     """
     convention = index_convention_code(index_convention)
-    if alternative is not None:
-        if alternative not in ("two-sided", "folded"):
-            raise CreativeClustersError("alternative must be 'two-sided' or 'folded'.")
-        significance = SIGNIFICANCE_FOLDED if alternative == "folded" else SIGNIFICANCE_TWO_SIDED
+    significance = significance_from_alternative(alternative, significance)
     x = validate_values(values)
     n = len(x)
     warnings: list = []
@@ -201,11 +204,43 @@ def local_moran(
     w = row_standardise(off) if row_standardize else off
 
     z = x - x.mean()
+    lag = w @ z
+    index, zscore, invalid = _analytic_index_and_z(z, lag, w, convention, islands, warnings)
+    p = two_sided_p(zscore)
+    quadrant = _quadrants(z, lag, islands)
+    pseudo_p = None
+    decision_p = p
+    kind = quadrant
+    if permutations and int(permutations) > 0:
+        pseudo_p, kind = _permutation_test(
+            z, w, int(permutations), seed, callback, significance, fdr, quadrant, islands, invalid, warnings
+        )
+        decision_p = pseudo_p
+    cotype = _cotypes(decision_p, kind, islands, fdr)
+    check_callback(callback, 1.0)
+    return LocalMoranResult(
+        I=index,
+        z=zscore,
+        p=p,
+        pseudo_p=pseudo_p,
+        n_neighbors=cards,
+        cotype=cotype,
+        quadrant=quadrant,
+        warnings=warnings,
+        permutations=int(permutations or 0),
+        seed=seed,
+        index_convention=convention,
+    )
+
+
+def _analytic_index_and_z(z, lag, w, convention: int, islands, warnings: list):
+    """``I_i`` in the chosen convention and its analytic z-score (NaN where islands or undefined), and the mask
+    of features without a defined z-score."""
+    n = len(z)
     z2 = z * z
     z4 = z2 * z2
     sum_z2 = float(z2.sum())
     sum_z4 = float(z4.sum())
-    lag = w @ z
     w_i = np.asarray(w.sum(axis=1)).ravel()
     w_i2 = np.asarray(w.multiply(w).sum(axis=1)).ravel()
     expected = -w_i / (n - 1)
@@ -236,55 +271,51 @@ def local_moran(
     invalid = islands | undefined
     index[islands] = np.nan
     zscore[invalid] = np.nan
-    p = two_sided_p(zscore)
+    return index, zscore, invalid
 
+
+def _quadrants(z, lag, islands) -> np.ndarray:
+    """Observed quadrant per feature: 1 HH, 2 LH, 3 LL, 4 HL, 0 for islands."""
     high = z > 0
     lag_high = lag > 0
     quadrant = np.where(high, np.where(lag_high, 1, 4), np.where(lag_high, 2, 3)).astype(np.int8)
     quadrant[islands] = 0
-    pseudo_p = None
-    decision_p = p
-    kind = quadrant
-    if permutations and int(permutations) > 0:
-        counts = conditional_permutation_counts(
-            z, w, int(permutations), seed=seed, callback=callback, progress_range=(0.05, 0.95)
-        )
-        # I_i rises with the neighbours' lag where x_i is above the mean, falls where below
-        pseudo_p, cluster = counts.test(significance, direction=np.where(z >= 0, 1, -1))
-        at_mean = z == 0  # I_i = 0 in every permutation: never significant
-        pseudo_p[at_mean] = 1.0
-        pseudo_p[invalid] = np.nan
-        decision_p = pseudo_p
-        # the type follows the tail the p-value came from: an unusually high I is a cluster, a low one an outlier
-        kind = np.where(high, np.where(cluster, 1, 4), np.where(cluster, 3, 2)).astype(np.int8)
-        kind[islands] = 0
-        against = significant(decision_p, SIGNIFICANCE_LEVEL, fdr=fdr) & (kind != quadrant) & ~invalid
-        if against.any():
-            warnings.append(
-                f"{int(against.sum())} feature(s) are significant in the permutation test on the other side of the "
-                "mean lag than their observed neighbours suggest; their COType follows the permutation test."
-            )
-        if fdr:
-            warnings.extend(permutation_fdr_warning(int(permutations), int(np.isfinite(pseudo_p).sum()), 0.05))
+    return quadrant
 
+
+def _permutation_test(z, w, permutations: int, seed, callback, significance: int, fdr: bool, quadrant, islands,
+                      invalid, warnings: list):
+    """Conditional-permutation pseudo p-values and the quadrant implied by the tail each comes from."""
+    high = z > 0
+    counts = conditional_permutation_counts(
+        z, w, permutations, seed=seed, callback=callback, progress_range=(0.05, 0.95)
+    )
+    # I_i rises with the neighbours' lag where x_i is above the mean, falls where below
+    pseudo_p, cluster = counts.test(significance, direction=np.where(z >= 0, 1, -1))
+    at_mean = z == 0  # I_i = 0 in every permutation: never significant
+    pseudo_p[at_mean] = 1.0
+    pseudo_p[invalid] = np.nan
+    # the type follows the tail the p-value came from: an unusually high I is a cluster, a low one an outlier
+    kind = np.where(high, np.where(cluster, 1, 4), np.where(cluster, 3, 2)).astype(np.int8)
+    kind[islands] = 0
+    against = significant(pseudo_p, SIGNIFICANCE_LEVEL, fdr=fdr) & (kind != quadrant) & ~invalid
+    if against.any():
+        warnings.append(
+            f"{int(against.sum())} feature(s) are significant in the permutation test on the other side of the "
+            "mean lag than their observed neighbours suggest; their COType follows the permutation test."
+        )
+    if fdr:
+        warnings.extend(permutation_fdr_warning(permutations, int(np.isfinite(pseudo_p).sum()), 0.05))
+    return pseudo_p, kind
+
+
+def _cotypes(decision_p, kind, islands, fdr: bool) -> np.ndarray:
+    """COType per feature: the quadrant label where significant, "" where not, None for islands."""
     sig = significant(decision_p, SIGNIFICANCE_LEVEL, fdr=fdr)
     labels = np.array(["", "HH", "LH", "LL", "HL"], dtype=object)
     cotype = np.where(sig, labels[kind], "").astype(object)
     cotype[islands] = None
-    check_callback(callback, 1.0)
-    return LocalMoranResult(
-        I=index,
-        z=zscore,
-        p=p,
-        pseudo_p=pseudo_p,
-        n_neighbors=cards,
-        cotype=cotype,
-        quadrant=quadrant,
-        warnings=warnings,
-        permutations=int(permutations or 0),
-        seed=seed,
-        index_convention=convention,
-    )
+    return cotype
 
 
 __all__ = [

@@ -7,6 +7,7 @@ import numpy as np
 from scipy import sparse
 
 from ..errors import CreativeClustersError
+from .significance import SIGNIFICANCE_FOLDED, SIGNIFICANCE_TWO_SIDED
 from .weights import SpatialWeights
 
 MIN_FEATURES = 3
@@ -89,3 +90,12 @@ def permutation_fdr_warning(permutations: int, tested: int, alpha: float) -> lis
             "permutations, or analytic p-values, for the strongest levels."
         ]
     return []
+
+
+def significance_from_alternative(alternative, significance: int) -> int:
+    """The ``significance`` convention, overridden by the older ``alternative`` spelling when given."""
+    if alternative is not None:
+        if alternative not in ("two-sided", "folded"):
+            raise CreativeClustersError("alternative must be 'two-sided' or 'folded'.")
+        significance = SIGNIFICANCE_FOLDED if alternative == "folded" else SIGNIFICANCE_TWO_SIDED
+    return significance

@@ -225,23 +225,7 @@ def dbscan(xy, eps, min_samples, sample_weight=None, callback=None, max_pairs=DE
     max_pairs : candidate pairs per chunk (memory bound).
     """
     xy = validate_points(xy)
-    n = xy.shape[0]
-    try:
-        eps = float(eps)
-        min_samples = float(min_samples)
-    except (TypeError, ValueError) as error:
-        raise CreativeClustersError("EPS and the minimum number of points must be numbers.") from error
-    if not math.isfinite(eps) or eps <= 0:
-        raise CreativeClustersError(f"EPS (the neighbourhood radius) must be greater than 0; got {eps:g}.")
-    if not math.isfinite(min_samples) or min_samples <= 0:
-        raise CreativeClustersError(f"The minimum number of points must be greater than 0; got {min_samples:g}.")
-    weights = None
-    if sample_weight is not None:
-        weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
-        if weights.size != n:
-            raise CreativeClustersError("There must be one weight per point.")
-        if not np.isfinite(weights).all() or (weights < 0).any():
-            raise CreativeClustersError("Point weights must be finite and not negative.")
+    eps, min_samples, weights = _check_dbscan_arguments(xy.shape[0], eps, min_samples, sample_weight)
     max_pairs = max(int(max_pairs), 1000)
     eps2 = eps * eps
     warnings = []
@@ -252,20 +236,7 @@ def dbscan(xy, eps, min_samples, sample_weight=None, callback=None, max_pairs=DE
     check_callback(callback, 0.1)
 
     # ---- 1. core points ----------------------------------------------------------------------------
-    ucore = grid.cw[grid.ucellidx] >= min_samples
-    # block totals per cell (5 x 5 cells): ranges of consecutive cell ids per column dx
-    cum_w = np.concatenate(([0.0], np.cumsum(grid.cw)))
-    block_w = np.zeros(grid.ncell)
-    for dx in range(-2, 3):
-        base = grid.cid + dx * grid.ny
-        a = np.searchsorted(grid.cid, base - 2, side="left")
-        b = np.searchsorted(grid.cid, base + 2, side="right")
-        block_w += cum_w[b] - cum_w[a]
-    del cum_w
-    uncertain = np.flatnonzero(~ucore & (block_w[grid.ucellidx] >= min_samples))
-    del block_w
-    if uncertain.size:
-        ucore[uncertain] = _exact_core(grid, uncertain, eps2, min_samples, max_pairs, callback)
+    ucore = _core_points(grid, min_samples, eps2, max_pairs, callback)
     check_callback(callback, 0.5)
 
     # ---- 2. clusters of core points -----------------------------------------------------------------
@@ -277,19 +248,8 @@ def dbscan(xy, eps, min_samples, sample_weight=None, callback=None, max_pairs=DE
             grid, core_ids, eps2, max_pairs, callback
         )
         check_callback(callback, 0.8)
-        # number clusters by their lowest original index, like scikit-learn
-        comp_of_point = comp_of_core_cell[core_cell_of_point]
-        ncomp = int(comp_of_core_cell.max()) + 1
-        first_index = np.full(ncomp, np.iinfo(np.int64).max, dtype=np.int64)
-        by_first = np.argsort(grid.ufirst[core_ids], kind="stable")
-        comps_sorted = comp_of_point[by_first]
-        seen, pos = np.unique(comps_sorted, return_index=True)
-        first_index[seen] = grid.ufirst[core_ids][by_first][pos]
-        rank = np.empty(ncomp, dtype=np.int64)
-        rank[np.argsort(first_index, kind="stable")] = np.arange(ncomp)
-        label_of_core_cell = rank[comp_of_core_cell]
+        label_of_core_cell, n_clusters = _number_clusters(grid, core_ids, comp_of_core_cell, core_cell_of_point)
         ulabel[core_ids] = label_of_core_cell[core_cell_of_point]
-        n_clusters = ncomp
 
         # ---- 3. border points ------------------------------------------------------------------------
         noncore = np.flatnonzero(~ucore)
@@ -308,6 +268,62 @@ def dbscan(xy, eps, min_samples, sample_weight=None, callback=None, max_pairs=DE
             "Increase EPS or lower the minimum."
         )
     return DbscanResult(labels=labels, core=core, n_clusters=n_clusters, n_noise=n_noise, warnings=warnings)
+
+
+def _check_dbscan_arguments(n: int, eps, min_samples, sample_weight):
+    """EPS and the minimum as floats and the weights as an (n,) array or None; refuses invalid values."""
+    try:
+        eps = float(eps)
+        min_samples = float(min_samples)
+    except (TypeError, ValueError) as error:
+        raise CreativeClustersError("EPS and the minimum number of points must be numbers.") from error
+    if not math.isfinite(eps) or eps <= 0:
+        raise CreativeClustersError(f"EPS (the neighbourhood radius) must be greater than 0; got {eps:g}.")
+    if not math.isfinite(min_samples) or min_samples <= 0:
+        raise CreativeClustersError(f"The minimum number of points must be greater than 0; got {min_samples:g}.")
+    weights = None
+    if sample_weight is not None:
+        weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+        if weights.size != n:
+            raise CreativeClustersError("There must be one weight per point.")
+        if not np.isfinite(weights).all() or (weights < 0).any():
+            raise CreativeClustersError("Point weights must be finite and not negative.")
+    return eps, min_samples, weights
+
+
+def _core_points(grid, min_samples: float, eps2: float, max_pairs: int, callback) -> np.ndarray:
+    """Core status of each unique point: sure from its own cell's weight, impossible from its 5 x 5 block's,
+    exact pair tests for the rest."""
+    ucore = grid.cw[grid.ucellidx] >= min_samples
+    # block totals per cell (5 x 5 cells): ranges of consecutive cell ids per column dx
+    cum_w = np.concatenate(([0.0], np.cumsum(grid.cw)))
+    block_w = np.zeros(grid.ncell)
+    for dx in range(-2, 3):
+        base = grid.cid + dx * grid.ny
+        a = np.searchsorted(grid.cid, base - 2, side="left")
+        b = np.searchsorted(grid.cid, base + 2, side="right")
+        block_w += cum_w[b] - cum_w[a]
+    del cum_w
+    uncertain = np.flatnonzero(~ucore & (block_w[grid.ucellidx] >= min_samples))
+    del block_w
+    if uncertain.size:
+        ucore[uncertain] = _exact_core(grid, uncertain, eps2, min_samples, max_pairs, callback)
+    return ucore
+
+
+def _number_clusters(grid, core_ids, comp_of_core_cell, core_cell_of_point):
+    """Cluster label per core cell, clusters numbered by their lowest original point index (as scikit-learn),
+    and the number of clusters."""
+    comp_of_point = comp_of_core_cell[core_cell_of_point]
+    ncomp = int(comp_of_core_cell.max()) + 1
+    first_index = np.full(ncomp, np.iinfo(np.int64).max, dtype=np.int64)
+    by_first = np.argsort(grid.ufirst[core_ids], kind="stable")
+    comps_sorted = comp_of_point[by_first]
+    seen, pos = np.unique(comps_sorted, return_index=True)
+    first_index[seen] = grid.ufirst[core_ids][by_first][pos]
+    rank = np.empty(ncomp, dtype=np.int64)
+    rank[np.argsort(first_index, kind="stable")] = np.arange(ncomp)
+    return rank[comp_of_core_cell], ncomp
 
 
 def _cells_of(points_cell):
@@ -399,19 +415,7 @@ def _link_core_cells(grid, core_ids, eps2, max_pairs, callback):
     kx = grid.ux[core_ids]
     ky = grid.uy[core_ids]
 
-    # candidate cell pairs (forward offsets of the 5 x 5 block)
-    pair_a, pair_b, pair_dir = [], [], []
-    cells = np.arange(ncell)
-    for dx, dy in _FORWARD:
-        nb = _lookup(kcid, kcid + dx * grid.ny + dy)
-        has = nb >= 0
-        pair_a.append(cells[has])
-        pair_b.append(nb[has])
-        pair_dir.append(np.full(int(has.sum()), _direction_index(dx, dy), dtype=np.int64))
-    pa = np.concatenate(pair_a)
-    pb = np.concatenate(pair_b)
-    pdir = np.concatenate(pair_dir)
-    del pair_a, pair_b, pair_dir
+    pa, pb, pdir = _candidate_cell_pairs(kcid, grid.ny)
     if pa.size == 0:
         return np.arange(ncell), core_cell_of_point, kcid, kstart
 
@@ -424,15 +428,35 @@ def _link_core_cells(grid, core_ids, eps2, max_pairs, callback):
     linked = ddx * ddx + ddy * ddy <= eps2
     del extremes, ia, ib, ddx, ddy
 
-    def components(a, b):
-        graph = coo_matrix((np.ones(a.size, dtype=np.int8), (a, b)), shape=(ncell, ncell)).tocsr()
-        return connected_components(graph, directed=False)[1]
-
-    edge_a, edge_b = [pa[linked]], [pb[linked]]
-    comp = components(edge_a[0], edge_b[0])
     rest = ~linked
-    pa, pb = pa[rest], pb[rest]
-    # exact test for the cell pairs still in different components, cheapest first
+    comp = _link_exactly(kx, ky, kstart, ncell, pa[linked], pb[linked], pa[rest], pb[rest], eps2, max_pairs, callback)
+    return comp, core_cell_of_point, kcid, kstart
+
+
+def _candidate_cell_pairs(kcid, ny):
+    """Pairs of core cells within the forward offsets of the 5 x 5 block, with the direction from a to b."""
+    pair_a, pair_b, pair_dir = [], [], []
+    cells = np.arange(kcid.size)
+    for dx, dy in _FORWARD:
+        nb = _lookup(kcid, kcid + dx * ny + dy)
+        has = nb >= 0
+        pair_a.append(cells[has])
+        pair_b.append(nb[has])
+        pair_dir.append(np.full(int(has.sum()), _direction_index(dx, dy), dtype=np.int64))
+    return np.concatenate(pair_a), np.concatenate(pair_b), np.concatenate(pair_dir)
+
+
+def _cell_components(a, b, ncell):
+    """Connected component of each of ``ncell`` cells under the undirected edges ``a``–``b``."""
+    graph = coo_matrix((np.ones(a.size, dtype=np.int8), (a, b)), shape=(ncell, ncell)).tocsr()
+    return connected_components(graph, directed=False)[1]
+
+
+def _link_exactly(kx, ky, kstart, ncell, linked_a, linked_b, pa, pb, eps2, max_pairs, callback):
+    """Components of core cells from the pairs already linked plus exact point-pair tests of the other
+    candidate pairs still in different components, cheapest first, in chunks within ``max_pairs``."""
+    edge_a, edge_b = [linked_a], [linked_b]
+    comp = _cell_components(edge_a[0], edge_b[0], ncell)
     open_ = comp[pa] != comp[pb]
     pa, pb = pa[open_], pb[open_]
     na = kstart[pa + 1] - kstart[pa]
@@ -441,7 +465,6 @@ def _link_core_cells(grid, core_ids, eps2, max_pairs, callback):
     order = np.argsort(cost, kind="stable")
     pa, pb, na, nb_, cost = pa[order], pb[order], na[order], nb_[order], cost[order]
     position = 0
-    rounds = 0
     while position < pa.size:
         # take a chunk of pairs within the budget, skipping those already joined
         sel = slice(position, position + max(1, int(np.searchsorted(np.cumsum(cost[position:]), max_pairs))))
@@ -464,10 +487,9 @@ def _link_core_cells(grid, core_ids, eps2, max_pairs, callback):
         if hit.any():
             edge_a.append(ca[hit])
             edge_b.append(cb[hit])
-            comp = components(np.concatenate(edge_a), np.concatenate(edge_b))
-        rounds += 1
+            comp = _cell_components(np.concatenate(edge_a), np.concatenate(edge_b), ncell)
         check_callback(callback, 0.5 + 0.3 * position / pa.size)
-    return comp, core_cell_of_point, kcid, kstart
+    return comp
 
 
 def _border_labels(grid, noncore, core_ids, kcid, kstart, label_of_core_cell, eps2, max_pairs, callback):

@@ -140,6 +140,36 @@ def flag_stacks(xy, postcodes=None, threshold: float = DEFAULT_STACK_THRESHOLD, 
     n = len(xy)
     if n == 0:
         raise CreativeClustersError("There are no firms to check for stacked addresses.")
+    threshold, z_cutoff = _check_stack_arguments(n, postcodes, threshold, z_cutoff)
+    check_callback(callback, 0.0)
+    keys = address_keys(xy, postcodes, decimals)
+    check_callback(callback, 0.5)
+    valid = np.array([k is not None for k in keys], dtype=bool)
+    warnings = []
+    if not valid.all():
+        warnings.append(
+            f"{int((~valid).sum())} firm(s) have neither a postcode nor coordinates: they are never flagged."
+        )
+    address, unique_keys, counts, address_xy = _group_by_address(xy, keys, valid)
+    n_addr = len(unique_keys)
+    median, scale, robust_z, robust_cutoff = _robust_log_cutoff(counts, z_cutoff, warnings)
+    cutoff = max(threshold, robust_cutoff)
+    address_flagged = counts >= cutoff
+    flagged = np.zeros(n, dtype=bool)
+    flagged[valid] = address_flagged[address[valid]]
+    n_at = np.zeros(n, dtype=np.int64)
+    n_at[valid] = counts[address[valid]]
+    check_callback(callback, 1.0)
+    return StackResult(
+        flagged=flagged, address=address, n_at_address=n_at, keys=[str(k) for k in unique_keys],
+        address_xy=address_xy, counts=counts, address_flagged=address_flagged, robust_z=robust_z,
+        cutoff=float(cutoff), robust_cutoff=robust_cutoff, median=float(np.exp(median)) if n_addr else float("nan"),
+        scale=scale, warnings=warnings,
+    )
+
+
+def _check_stack_arguments(n: int, postcodes, threshold, z_cutoff) -> tuple[float, float]:
+    """The threshold and robust z cut-off as floats; refuses bad values and a postcode list of the wrong length."""
     try:
         threshold = float(threshold)
     except (TypeError, ValueError) as error:
@@ -151,15 +181,13 @@ def flag_stacks(xy, postcodes=None, threshold: float = DEFAULT_STACK_THRESHOLD, 
         raise CreativeClustersError("The robust z cut-off must be 0 (off) or positive.")
     if postcodes is not None and len(postcodes) != n:
         raise CreativeClustersError("There must be one postcode per firm.")
-    check_callback(callback, 0.0)
-    keys = address_keys(xy, postcodes, decimals)
-    check_callback(callback, 0.5)
-    valid = np.array([k is not None for k in keys], dtype=bool)
-    warnings = []
-    if not valid.all():
-        warnings.append(
-            f"{int((~valid).sum())} firm(s) have neither a postcode nor coordinates: they are never flagged."
-        )
+    return threshold, z_cutoff
+
+
+def _group_by_address(xy: np.ndarray, keys: list, valid: np.ndarray):
+    """Address index per firm (−1 without a key), the sorted address keys, firms per address and the first
+    firm's coordinates per address."""
+    n = len(xy)
     key_arr = np.array([k if k is not None else "" for k in keys], dtype=object)
     address = np.full(n, -1, dtype=np.int64)
     if valid.any():
@@ -174,7 +202,13 @@ def flag_stacks(xy, postcodes=None, threshold: float = DEFAULT_STACK_THRESHOLD, 
     first_pos = np.unique(address[valid], return_index=True)[1] if n_addr else np.array([], dtype=np.int64)
     first[:] = idx_valid[first_pos] if n_addr else first
     address_xy = xy[first] if n_addr else np.empty((0, 2))
+    return address, unique_keys, counts, address_xy
 
+
+def _robust_log_cutoff(counts: np.ndarray, z_cutoff: float, warnings: list):
+    """Median and robust scale of the log counts per address, each address's robust z and the count cut-off
+    ``exp(m + z_cutoff · s)`` (0 when off or undefined)."""
+    n_addr = len(counts)
     if n_addr:
         logs = np.log(counts.astype(float))
         median = float(np.median(logs))
@@ -194,16 +228,4 @@ def flag_stacks(xy, postcodes=None, threshold: float = DEFAULT_STACK_THRESHOLD, 
             )
     else:
         median, scale, robust_z, robust_cutoff = float("nan"), float("nan"), np.zeros(0), 0.0
-    cutoff = max(threshold, robust_cutoff)
-    address_flagged = counts >= cutoff
-    flagged = np.zeros(n, dtype=bool)
-    flagged[valid] = address_flagged[address[valid]]
-    n_at = np.zeros(n, dtype=np.int64)
-    n_at[valid] = counts[address[valid]]
-    check_callback(callback, 1.0)
-    return StackResult(
-        flagged=flagged, address=address, n_at_address=n_at, keys=[str(k) for k in unique_keys],
-        address_xy=address_xy, counts=counts, address_flagged=address_flagged, robust_z=robust_z,
-        cutoff=float(cutoff), robust_cutoff=robust_cutoff, median=float(np.exp(median)) if n_addr else float("nan"),
-        scale=scale, warnings=warnings,
-    )
+    return median, scale, robust_z, robust_cutoff

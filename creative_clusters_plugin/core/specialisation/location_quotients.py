@@ -106,14 +106,7 @@ def location_quotients(
     n = area_index.shape[0]
     creative = np.asarray(creative, dtype=bool)
     subsector_codes = np.asarray(subsector_codes, dtype=object)
-    if creative.shape[0] != n or subsector_codes.shape[0] != n:
-        raise CreativeClustersError("Internal error: firm arrays of different lengths.")
-    if not 0.0 < confidence < 1.0:
-        raise CreativeClustersError("The confidence level must be between 0 and 1 (e.g. 0.95).")
-    if not 0.0 <= quantile <= 1.0:
-        raise CreativeClustersError("The quantile must be between 0 and 1 (e.g. 0.75).")
-    if n_areas < 1:
-        raise CreativeClustersError("The areas layer has no features.")
+    _check_arguments(n, creative, subsector_codes, n_areas, quantile, confidence)
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     inside = area_index >= 0
     outside = int(np.count_nonzero(~inside))
@@ -134,16 +127,47 @@ def location_quotients(
     table = pd.DataFrame(index=np.arange(n_areas))
     n_all = count(np.ones(n, dtype=bool))
     table["n_all"] = n_all
+    counts = {name: count(mask) for name, mask in _sector_masks(creative, subsector_codes, extra_sectors).items()}
+    for name, values in counts.items():
+        table[f"n_{name}"] = values
+
+    total = float(n_all.sum())
+    _add_lq_columns(table, counts, n_all, total, min_count, confidence, warnings)
+
+    threshold = float(np.quantile(counts["creative"], quantile))
+    table["cc_nesta2018"] = (np.nan_to_num(table["lq_creative"].to_numpy(), nan=0.0) > 1.0) & (
+        counts["creative"] >= threshold
+    )
+    totals = {"firms": total, "creative": float(counts["creative"].sum()), "nesta2018_threshold": threshold}
+    return LocationQuotientResult(table=table, outside=outside, totals=totals, warnings=warnings)
+
+
+def _check_arguments(n: int, creative, subsector_codes, n_areas: int, quantile: float, confidence: float) -> None:
+    """Refuse firm arrays of different lengths, levels outside (0, 1) and an empty areas layer."""
+    if creative.shape[0] != n or subsector_codes.shape[0] != n:
+        raise CreativeClustersError("Internal error: firm arrays of different lengths.")
+    if not 0.0 < confidence < 1.0:
+        raise CreativeClustersError("The confidence level must be between 0 and 1 (e.g. 0.95).")
+    if not 0.0 <= quantile <= 1.0:
+        raise CreativeClustersError("The quantile must be between 0 and 1 (e.g. 0.75).")
+    if n_areas < 1:
+        raise CreativeClustersError("The areas layer has no features.")
+
+
+def _sector_masks(creative, subsector_codes, extra_sectors) -> dict:
+    """Firm mask per sector, in output order: all creative, the nine sub-sectors, then the extra sectors."""
     sector_masks = {"creative": creative}
     for code in SUBSECTORS:
         sector_masks[code] = creative & (subsector_codes == code)
     for name, mask in (extra_sectors or {}).items():
         sector_masks[name] = np.asarray(mask, dtype=bool)
-    counts = {name: count(mask) for name, mask in sector_masks.items()}
-    for name, values in counts.items():
-        table[f"n_{name}"] = values
+    return sector_masks
 
-    total = float(n_all.sum())
+
+def _add_lq_columns(table: pd.DataFrame, counts: dict, n_all, total: float, min_count: float, confidence: float,
+                    warnings: list) -> None:
+    """Add ``lq_<sector>`` (and the interval bounds for the creative sectors), NULL for too-small areas."""
+    n_areas = len(n_all)
     usable = n_all >= max(min_count, 1e-12)
     small = int(np.count_nonzero((n_all > 0) & ~usable))
     if small:
@@ -161,10 +185,3 @@ def location_quotients(
         if name in SECTOR_KEYS:
             table[f"lq_{name}_lo"] = np.where(usable, low, np.nan)
             table[f"lq_{name}_hi"] = np.where(usable, high, np.nan)
-
-    threshold = float(np.quantile(counts["creative"], quantile))
-    table["cc_nesta2018"] = (np.nan_to_num(table["lq_creative"].to_numpy(), nan=0.0) > 1.0) & (
-        counts["creative"] >= threshold
-    )
-    totals = {"firms": total, "creative": float(counts["creative"].sum()), "nesta2018_threshold": threshold}
-    return LocationQuotientResult(table=table, outside=outside, totals=totals, warnings=warnings)

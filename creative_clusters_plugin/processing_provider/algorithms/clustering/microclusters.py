@@ -111,20 +111,8 @@ class Microclusters(CreativeClustersAlgorithm):
         method = self.parameterAsEnum(parameters, self.METHOD, context)
         stacks = self.parameterAsEnum(parameters, self.STACKS, context)
         names = self.field_names(source)
-        for required in ("cc_creative", "cc_subsector"):
-            if required not in names:
-                raise QgsProcessingException(f"The firms layer has no '{required}' field: run 'Classify firms' on it first.")
-        if stacks == STACK_EXCLUDE and "cc_stack" not in names:
-            raise QgsProcessingException(
-                "Excluding stacked addresses needs the 'cc_stack' field: run 'Flag stacked addresses' first."
-            )
-        subsector_code = None
-        if filter_choice == 1:
-            text = self.parameterAsString(parameters, self.SUBSECTOR, context)
-            try:
-                subsector_code = code_for(text)
-            except KeyError as error:
-                raise QgsProcessingException(str(error).strip("'\"")) from error
+        _check_fields(names, stacks)
+        subsector_code = self._subsector_code(parameters, context) if filter_choice == 1 else None
 
         wanted = ["cc_creative", "cc_subsector"] + [f for f in ("cc_stack", "IncorporationDate") if f in names]
         table = self.read_table(source, feedback, fields=wanted, progress_range=(0, 20), parameter=self.INPUT)
@@ -139,18 +127,7 @@ class Microclusters(CreativeClustersAlgorithm):
             raise QgsProcessingException("Every firm is flagged cc_stack: nothing is left to cluster.")
         creative = frame["cc_creative"].fillna(False).astype(bool).to_numpy()
         codes = np.array([CODE_BY_NAME.get(v) if isinstance(v, str) else None for v in frame["cc_subsector"]], dtype=object)
-        if filter_choice == 0:
-            clustered = creative.copy()
-            what = "creative firms"
-        elif filter_choice == 1:
-            clustered = creative & (codes == subsector_code)
-            what = f"{subsector_code} firms"
-        else:
-            clustered = np.ones(len(frame), dtype=bool)
-            what = "firms"
-        clustered &= keep
-        if not clustered.any():
-            raise QgsProcessingException(f"No {what} in the input (after the stacked-address choice): nothing to cluster.")
+        clustered, what = _firms_to_cluster(filter_choice, creative, codes, subsector_code, keep)
         # Python dates or texts already (the base class converts QGIS's dates while reading)
         dates = frame["IncorporationDate"].to_numpy(dtype=object) if "IncorporationDate" in frame else None
         if dates is None:
@@ -165,21 +142,7 @@ class Microclusters(CreativeClustersAlgorithm):
             incorporation_dates=None if dates is None else dates[idx],
             callback=self.progress_callback(feedback, 20, 80),
         )
-        for warning in result.warnings:
-            feedback.pushWarning(warning)
-        if result.eps_suggestion is not None:
-            feedback.pushInfo(
-                f"EPS suggestion: {result.eps_suggestion:.0f} m, the knee of the k-distance curve of the distinct "
-                f"locations (distance to the {min_firms}-th nearest), kept within 50–1,000 m; EPS used {eps:g} m, "
-                f"within which {100 * result.within_eps_share:.1f} % of the clustered firms have {min_firms} firms "
-                "(potential core firms)."
-            )
-        k = len(result.profiles)
-        feedback.pushInfo(
-            f"{result.n_clustered} {what} clustered with {'DBSCAN' if method == 0 else 'HDBSCAN'} "
-            f"(EPS {eps:g} m, minimum {min_firms}): {k} microcluster(s), "
-            f"{int((result.labels[clustered[idx]] < 0).sum())} firms in none."
-        )
+        _log_result(feedback, result, eps, min_firms, method, what, clustered[idx])
         labels_all = np.full(len(frame), -1, dtype=np.int64)
         labels_all[idx] = result.labels
         points_id = self.write_table(
@@ -190,33 +153,10 @@ class Microclusters(CreativeClustersAlgorithm):
         self.style_output_on_load(context, points_id, "classified_firms")
 
         integer = stacks != STACK_DOWNWEIGHT
-        count_cols = {"n_members", "n_firms", "n_creative", "n_recent"} | {f"n_{c}" for c in SUBSECTOR_CODES}
-        fields = QgsFields()
-        fields.append(field("cc_cluster_id", "int"))
-        for column in PROFILE_COLUMNS:
-            if column in count_cols:
-                fields.append(field(column, "int" if integer else "double"))
-            elif column == "dominant_subsector":
-                fields.append(field(column, "string", 60))
-            else:
-                fields.append(field(column, "double"))
         profiles = result.profiles
-
-        def rows():
-            for row, shape in zip(profiles.itertuples(index=False), result.footprints):
-                values = list(row)
-                attrs = []
-                for name, value in zip(["cc_cluster_id"] + PROFILE_COLUMNS, values):
-                    if name == "cc_cluster_id" or (integer and name in count_cols):
-                        attrs.append(int(round(float(value))) if np.isfinite(float(value)) else None)
-                    else:
-                        attrs.append(value)
-                geometry = QgsGeometry.fromWkt(shape.wkt)
-                geometry.convertToMultiType()
-                yield geometry, attrs
-
-        clusters_id = self.write_geometries(parameters, self.OUTPUT_CLUSTERS, context, feedback, fields,
-                                            QgsWkbTypes.MultiPolygon, table.analysis_crs, rows())
+        clusters_id = self.write_geometries(parameters, self.OUTPUT_CLUSTERS, context, feedback, _cluster_fields(integer),
+                                            QgsWkbTypes.MultiPolygon, table.analysis_crs,
+                                            _cluster_rows(profiles, result.footprints, integer))
         self.style_output_on_load(context, clusters_id, "microclusters")
         for row in profiles.head(10).itertuples(index=False):
             feedback.pushInfo(
@@ -225,6 +165,94 @@ class Microclusters(CreativeClustersAlgorithm):
             )
         feedback.setProgress(100)
         return {self.OUTPUT_POINTS: points_id, self.OUTPUT_CLUSTERS: clusters_id}
+
+    def _subsector_code(self, parameters, context):
+        """The sub-sector code named (by name or code) in SUBSECTOR."""
+        text = self.parameterAsString(parameters, self.SUBSECTOR, context)
+        try:
+            return code_for(text)
+        except KeyError as error:
+            raise QgsProcessingException(str(error).strip("'\"")) from error
+
+
+#: profile columns that count firms (integers unless the firms are down-weighted)
+_COUNT_COLUMNS = {"n_members", "n_firms", "n_creative", "n_recent"} | {f"n_{c}" for c in SUBSECTOR_CODES}
+
+
+def _check_fields(names, stacks):
+    """Refuse a firms layer without the classification fields, or without cc_stack when stacks are excluded."""
+    for required in ("cc_creative", "cc_subsector"):
+        if required not in names:
+            raise QgsProcessingException(f"The firms layer has no '{required}' field: run 'Classify firms' on it first.")
+    if stacks == STACK_EXCLUDE and "cc_stack" not in names:
+        raise QgsProcessingException(
+            "Excluding stacked addresses needs the 'cc_stack' field: run 'Flag stacked addresses' first."
+        )
+
+
+def _firms_to_cluster(filter_choice, creative, codes, subsector_code, keep):
+    """Mask of the firms FILTER selects among those kept, and what to call them in the log."""
+    if filter_choice == 0:
+        clustered = creative.copy()
+        what = "creative firms"
+    elif filter_choice == 1:
+        clustered = creative & (codes == subsector_code)
+        what = f"{subsector_code} firms"
+    else:
+        clustered = np.ones(len(creative), dtype=bool)
+        what = "firms"
+    clustered &= keep
+    if not clustered.any():
+        raise QgsProcessingException(f"No {what} in the input (after the stacked-address choice): nothing to cluster.")
+    return clustered, what
+
+
+def _log_result(feedback, result, eps, min_firms, method, what, clustered_kept):
+    """Log the clustering's warnings, the EPS suggestion and how many firms fell in microclusters."""
+    for warning in result.warnings:
+        feedback.pushWarning(warning)
+    if result.eps_suggestion is not None:
+        feedback.pushInfo(
+            f"EPS suggestion: {result.eps_suggestion:.0f} m, the knee of the k-distance curve of the distinct "
+            f"locations (distance to the {min_firms}-th nearest), kept within 50–1,000 m; EPS used {eps:g} m, "
+            f"within which {100 * result.within_eps_share:.1f} % of the clustered firms have {min_firms} firms "
+            "(potential core firms)."
+        )
+    k = len(result.profiles)
+    feedback.pushInfo(
+        f"{result.n_clustered} {what} clustered with {'DBSCAN' if method == 0 else 'HDBSCAN'} "
+        f"(EPS {eps:g} m, minimum {min_firms}): {k} microcluster(s), "
+        f"{int((result.labels[clustered_kept] < 0).sum())} firms in none."
+    )
+
+
+def _cluster_fields(integer):
+    """Fields of the microclusters output: counts as integers (or doubles when weighted), the name as text."""
+    fields = QgsFields()
+    fields.append(field("cc_cluster_id", "int"))
+    for column in PROFILE_COLUMNS:
+        if column in _COUNT_COLUMNS:
+            fields.append(field(column, "int" if integer else "double"))
+        elif column == "dominant_subsector":
+            fields.append(field(column, "string", 60))
+        else:
+            fields.append(field(column, "double"))
+    return fields
+
+
+def _cluster_rows(profiles, footprints, integer):
+    """(multipolygon, attributes) per microcluster, counts rounded to integers unless weighted."""
+    for row, shape in zip(profiles.itertuples(index=False), footprints):
+        values = list(row)
+        attrs = []
+        for name, value in zip(["cc_cluster_id"] + PROFILE_COLUMNS, values):
+            if name == "cc_cluster_id" or (integer and name in _COUNT_COLUMNS):
+                attrs.append(int(round(float(value))) if np.isfinite(float(value)) else None)
+            else:
+                attrs.append(value)
+        geometry = QgsGeometry.fromWkt(shape.wkt)
+        geometry.convertToMultiType()
+        yield geometry, attrs
 
 
 ALGORITHM = Microclusters

@@ -106,67 +106,92 @@ class FlagStacks(CreativeClustersAlgorithm):
             z_cutoff=self.parameterAsDouble(parameters, self.Z_CUTOFF, context),
             callback=self.progress_callback(feedback, 40, 60),
         )
-        for warning in result.warnings:
-            feedback.pushWarning(warning)
+        _log_result(feedback, result, len(table), postcode_field)
         n_addr = len(result.counts)
-        feedback.pushInfo(
-            f"{len(table)} firms at {n_addr} addresses ({'postcode' if postcode_field else 'identical coordinates'}); "
-            f"median {result.median:g} firms per address, scale of ln(count) {result.scale:.3f}; robust cut-off "
-            f"{result.robust_cutoff:.1f} firms, cut-off used {result.cutoff:.1f}."
-        )
-        feedback.pushInfo(
-            f"Stacked: {int(result.address_flagged.sum())} addresses holding {int(result.flagged.sum())} firms "
-            f"({100.0 * result.flagged.mean():.1f} % of the firms)."
-        )
-        if result.address_flagged.any():
-            top = np.argsort(-result.counts)[:5]
-            feedback.pushInfo("Largest: " + "; ".join(f"{result.keys[i]} ({int(result.counts[i])})" for i in top))
-        keys = np.array(result.keys, dtype=object)
-        columns = pd.DataFrame(
-            {
-                "cc_stack": result.flagged,
-                "cc_stack_n": result.n_at_address,
-                "cc_address": np.where(result.address >= 0, keys[np.maximum(result.address, 0)] if n_addr else None, None),
-            }
-        )
         new_fields = [field("cc_stack", "bool"), field("cc_stack_n", "int"), field("cc_address", "string", 40)]
-        dest_id = self.write_table(parameters, self.OUTPUT, context, feedback, table, columns, new_fields,
+        dest_id = self.write_table(parameters, self.OUTPUT, context, feedback, table, _firm_columns(result), new_fields,
                                    progress_range=(60, 90))
         self.style_output_on_load(context, dest_id, "stacks")
 
         has_creative = "cc_creative" in table.frame
+        n_creative = None
         if has_creative:
             creative = table.frame["cc_creative"].fillna(False).astype(bool).to_numpy()
             valid = result.address >= 0
             n_creative = np.bincount(result.address[valid], weights=creative[valid], minlength=n_addr)
-        fields = QgsFields()
-        for f in (field("address", "string", 40), field("n_firms", "int")):
-            fields.append(f)
-        if has_creative:
-            fields.append(field("n_creative", "int"))
-        fields.append(field("robust_z", "double"))
-        fields.append(field("cc_stack", "bool"))
         # address points go out in the input CRS: the first firm's own geometry
-        first_feature = {}
-        for i, a in enumerate(result.address.tolist()):
-            if a >= 0 and a not in first_feature:
-                first_feature[a] = i
-
-        def rows():
-            for a in range(n_addr):
-                x, y = table.source_xy[first_feature[a]]
-                geometry = QgsGeometry.fromPointXY(QgsPointXY(float(x), float(y)))
-                attrs = [result.keys[a], int(result.counts[a])]
-                if has_creative:
-                    attrs.append(int(n_creative[a]))
-                attrs += [float(result.robust_z[a]), bool(result.address_flagged[a])]
-                yield geometry, attrs
-
-        addr_id = self.write_geometries(parameters, self.OUTPUT_ADDRESSES, context, feedback, fields,
-                                        QgsWkbTypes.Point, table.source_crs, rows())
+        first_feature = _first_firm_of_address(result.address)
+        addr_id = self.write_geometries(parameters, self.OUTPUT_ADDRESSES, context, feedback,
+                                        _address_fields(has_creative), QgsWkbTypes.Point, table.source_crs,
+                                        _address_rows(result, table.source_xy, first_feature, n_creative))
         self.style_output_on_load(context, addr_id, "stacks")
         feedback.setProgress(100)
         return {self.OUTPUT: dest_id, self.OUTPUT_ADDRESSES: addr_id}
+
+
+def _log_result(feedback, result, n_firms, postcode_field):
+    """Log the flagging's warnings, the robust cut-off, how many firms are stacked and the largest addresses."""
+    for warning in result.warnings:
+        feedback.pushWarning(warning)
+    n_addr = len(result.counts)
+    feedback.pushInfo(
+        f"{n_firms} firms at {n_addr} addresses ({'postcode' if postcode_field else 'identical coordinates'}); "
+        f"median {result.median:g} firms per address, scale of ln(count) {result.scale:.3f}; robust cut-off "
+        f"{result.robust_cutoff:.1f} firms, cut-off used {result.cutoff:.1f}."
+    )
+    feedback.pushInfo(
+        f"Stacked: {int(result.address_flagged.sum())} addresses holding {int(result.flagged.sum())} firms "
+        f"({100.0 * result.flagged.mean():.1f} % of the firms)."
+    )
+    if result.address_flagged.any():
+        top = np.argsort(-result.counts)[:5]
+        feedback.pushInfo("Largest: " + "; ".join(f"{result.keys[i]} ({int(result.counts[i])})" for i in top))
+
+
+def _firm_columns(result):
+    """The per-firm output columns: cc_stack, cc_stack_n and cc_address (NULL without an address)."""
+    n_addr = len(result.counts)
+    keys = np.array(result.keys, dtype=object)
+    return pd.DataFrame(
+        {
+            "cc_stack": result.flagged,
+            "cc_stack_n": result.n_at_address,
+            "cc_address": np.where(result.address >= 0, keys[np.maximum(result.address, 0)] if n_addr else None, None),
+        }
+    )
+
+
+def _address_fields(has_creative):
+    """Fields of the addresses output (n_creative only when the firms are classified)."""
+    fields = QgsFields()
+    for f in (field("address", "string", 40), field("n_firms", "int")):
+        fields.append(f)
+    if has_creative:
+        fields.append(field("n_creative", "int"))
+    fields.append(field("robust_z", "double"))
+    fields.append(field("cc_stack", "bool"))
+    return fields
+
+
+def _first_firm_of_address(address):
+    """Index of the first firm at each address (addresses −1 skipped)."""
+    first_feature = {}
+    for i, a in enumerate(address.tolist()):
+        if a >= 0 and a not in first_feature:
+            first_feature[a] = i
+    return first_feature
+
+
+def _address_rows(result, source_xy, first_feature, n_creative):
+    """(point, attributes) per address, at its first firm's input coordinates; n_creative when not None."""
+    for a in range(len(result.counts)):
+        x, y = source_xy[first_feature[a]]
+        geometry = QgsGeometry.fromPointXY(QgsPointXY(float(x), float(y)))
+        attrs = [result.keys[a], int(result.counts[a])]
+        if n_creative is not None:
+            attrs.append(int(n_creative[a]))
+        attrs += [float(result.robust_z[a]), bool(result.address_flagged[a])]
+        yield geometry, attrs
 
 
 ALGORITHM = FlagStacks

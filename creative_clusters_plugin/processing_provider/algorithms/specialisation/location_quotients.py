@@ -116,14 +116,7 @@ class LocationQuotients(CreativeClustersAlgorithm):
                 "Excluding stacked addresses needs the 'cc_stack' field: run 'Flag stacked addresses' first."
             )
 
-        areas = self.read_table(areas_source, feedback, fields=[area_id], with_geometry=True, progress_range=(0, 10))
-        if len(areas) == 0:
-            raise QgsProcessingException("The areas layer has no features.")
-        duplicated = areas.frame[area_id].duplicated(keep=False) & areas.frame[area_id].notna()
-        if duplicated.any():
-            feedback.pushWarning(
-                f"{int(duplicated.sum())} areas share an identifier with another area; each polygon is still counted on its own."
-            )
+        areas = self._read_areas(areas_source, area_id, feedback)
         firm_fields = [f for f in ("cc_creative", "cc_subsector", "cc_hightech", "cc_kibs", "cc_dormant", "cc_stack") if f in names]
         firms = self.read_table(
             firms_source, feedback, fields=firm_fields, analysis_crs=areas.analysis_crs, progress_range=(10, 60),
@@ -132,33 +125,16 @@ class LocationQuotients(CreativeClustersAlgorithm):
         if len(firms) == 0:
             raise QgsProcessingException("The firms layer has no features with a geometry.")
         frame = firms.frame
-        keep = np.ones(len(frame), dtype=bool)
-        if "cc_dormant" in frame and self.parameterAsBoolean(parameters, self.EXCLUDE_DORMANT, context):
-            dormant = frame["cc_dormant"].fillna(False).astype(bool).to_numpy()
-            keep &= ~dormant
-            feedback.pushInfo(f"{int(dormant.sum())} dormant companies excluded.")
         xy = firms.xy
-        stacked = frame["cc_stack"].to_numpy(dtype=object) if "cc_stack" in frame else None
-        before = int(keep.sum())
-        keep, weights = apply_stack_choice(xy, stacks, flagged=stacked, keep=keep)
-        if stacks == STACK_EXCLUDE:
-            feedback.pushInfo(f"{before - int(keep.sum())} firms at stacked addresses excluded.")
-        elif stacks == STACK_DOWNWEIGHT:
-            feedback.pushInfo(
-                f"Stacked addresses down-weighted: {before} firms count as {weights[keep].sum():.0f} (one per address)."
-            )
+        exclude_dormant = self.parameterAsBoolean(parameters, self.EXCLUDE_DORMANT, context)
+        keep, weights = _firms_to_count(frame, xy, stacks, exclude_dormant, feedback)
         self.check_cancel(feedback)
 
         polygons = areas.geodataframe().geometry.tolist()
         area_index = points_in_areas(xy[keep], polygons)
         self.check_cancel(feedback)
         feedback.setProgress(75)
-        creative = frame["cc_creative"].fillna(False).astype(bool).to_numpy()[keep]
-        codes = np.array([CODE_BY_NAME.get(v) if isinstance(v, str) else None for v in frame["cc_subsector"]], dtype=object)[keep]
-        extra = {}
-        for sector in ("hightech", "kibs"):
-            if f"cc_{sector}" in frame:
-                extra[sector] = frame[f"cc_{sector}"].fillna(False).astype(bool).to_numpy()[keep]
+        creative, codes, extra = _sector_arrays(frame, keep)
         result = location_quotients(
             area_index,
             len(areas),
@@ -177,23 +153,70 @@ class LocationQuotients(CreativeClustersAlgorithm):
             f"{result.totals['creative']:g} creative. Nesta 2018 threshold (creative count at quantile): "
             f"{result.totals['nesta2018_threshold']:g}; areas flagged: {int(result.table['cc_nesta2018'].sum())}."
         )
-        integer_counts = stacks != STACK_DOWNWEIGHT
-        if integer_counts:
-            count_columns = [c for c in result.table.columns if c.startswith("n_")]
-            result.table[count_columns] = result.table[count_columns].round().astype("int64")
-        new_fields = []
-        for column in result.table.columns:
-            if column.startswith("n_"):
-                new_fields.append(field(column, "int" if integer_counts else "double"))
-            elif column == "cc_nesta2018":
-                new_fields.append(field(column, "bool"))
-            else:
-                new_fields.append(field(column, "double"))
+        new_fields = _output_fields(result.table, integer_counts=stacks != STACK_DOWNWEIGHT)
         dest_id = self.write_table(
             parameters, self.OUTPUT, context, feedback, areas, result.table, new_fields, progress_range=(85, 100)
         )
         self.style_output_on_load(context, dest_id, "lq")
         return {self.OUTPUT: dest_id}
+
+    def _read_areas(self, areas_source, area_id, feedback):
+        """Read the areas (identifier and geometry); warn when identifiers repeat."""
+        areas = self.read_table(areas_source, feedback, fields=[area_id], with_geometry=True, progress_range=(0, 10))
+        if len(areas) == 0:
+            raise QgsProcessingException("The areas layer has no features.")
+        duplicated = areas.frame[area_id].duplicated(keep=False) & areas.frame[area_id].notna()
+        if duplicated.any():
+            feedback.pushWarning(
+                f"{int(duplicated.sum())} areas share an identifier with another area; each polygon is still counted on its own."
+            )
+        return areas
+
+
+def _firms_to_count(frame, xy, stacks, exclude_dormant, feedback):
+    """The firms counted (dormant ones out when asked, then the STACKS choice) and their weights; logs both."""
+    keep = np.ones(len(frame), dtype=bool)
+    if "cc_dormant" in frame and exclude_dormant:
+        dormant = frame["cc_dormant"].fillna(False).astype(bool).to_numpy()
+        keep &= ~dormant
+        feedback.pushInfo(f"{int(dormant.sum())} dormant companies excluded.")
+    stacked = frame["cc_stack"].to_numpy(dtype=object) if "cc_stack" in frame else None
+    before = int(keep.sum())
+    keep, weights = apply_stack_choice(xy, stacks, flagged=stacked, keep=keep)
+    if stacks == STACK_EXCLUDE:
+        feedback.pushInfo(f"{before - int(keep.sum())} firms at stacked addresses excluded.")
+    elif stacks == STACK_DOWNWEIGHT:
+        feedback.pushInfo(
+            f"Stacked addresses down-weighted: {before} firms count as {weights[keep].sum():.0f} (one per address)."
+        )
+    return keep, weights
+
+
+def _sector_arrays(frame, keep):
+    """Creative flag, sub-sector code and the extra sectors (high-tech, KIBS when present) of the kept firms."""
+    creative = frame["cc_creative"].fillna(False).astype(bool).to_numpy()[keep]
+    codes = np.array([CODE_BY_NAME.get(v) if isinstance(v, str) else None for v in frame["cc_subsector"]], dtype=object)[keep]
+    extra = {}
+    for sector in ("hightech", "kibs"):
+        if f"cc_{sector}" in frame:
+            extra[sector] = frame[f"cc_{sector}"].fillna(False).astype(bool).to_numpy()[keep]
+    return creative, codes, extra
+
+
+def _output_fields(table, integer_counts):
+    """Output fields of the LQ table; rounds the count columns to integers in ``table`` when ``integer_counts``."""
+    if integer_counts:
+        count_columns = [c for c in table.columns if c.startswith("n_")]
+        table[count_columns] = table[count_columns].round().astype("int64")
+    new_fields = []
+    for column in table.columns:
+        if column.startswith("n_"):
+            new_fields.append(field(column, "int" if integer_counts else "double"))
+        elif column == "cc_nesta2018":
+            new_fields.append(field(column, "bool"))
+        else:
+            new_fields.append(field(column, "double"))
+    return new_fields
 
 
 ALGORITHM = LocationQuotients
