@@ -218,6 +218,36 @@ def microclusters(
     method : 0 DBSCAN, 1 HDBSCAN. weights : optional per-firm weights (down-weighted stacks).
     incorporation_dates : optional (n,) dates (ISO strings, datetimes); reference_date : optional date.
     """
+    xy, eps, min_firms, creative, clustered, codes, w = _validated_inputs(
+        xy, creative, subsector_codes, clustered, eps, min_firms, method, weights)
+    n = xy.shape[0]
+    warnings = []
+    members_idx = np.flatnonzero(clustered)
+    n_clustered = int(members_idx.size)
+    if n_clustered == 0:
+        raise CreativeClustersError("No firm matches the filter: there is nothing to cluster.")
+    mxy = xy[members_idx]
+    check_callback(callback, 0.0)
+
+    eps_suggestion, within = _eps_diagnostics(mxy, n_clustered, eps, min_firms, warnings)
+    member_weights = None if weights is None else w[members_idx]
+    raw = _raw_labels(mxy, eps, min_firms, method, member_weights, warnings, callback)
+    check_callback(callback, 0.65)
+
+    labels, k = _renumber_by_size(raw, w[members_idx], members_idx, n)
+    if k < 2 and method == METHOD_DBSCAN and n_clustered >= 2:
+        advice = _fewer_than_two_advice(mxy, member_weights, eps, min_firms, k)
+        if advice:
+            warnings.append(advice)
+
+    profiles, footprints = _profiles(xy, creative, codes, clustered, labels, k, eps, w, incorporation_dates,
+                                     reference_date, recent_years, warnings, callback)
+    check_callback(callback, 1.0)
+    return MicroclusterResult(labels, profiles, footprints, eps_suggestion, n_clustered, warnings, within)
+
+
+def _validated_inputs(xy, creative, subsector_codes, clustered, eps, min_firms, method, weights):
+    """Check and normalise the inputs: returns (xy, eps, min_firms, creative, clustered, codes, weights)."""
     xy = validate_points(xy, "firms")
     n = xy.shape[0]
     try:
@@ -238,14 +268,11 @@ def microclusters(
     if not (len(creative) == len(clustered) == len(codes) == n):
         raise CreativeClustersError("There must be one creative flag, sub-sector and clustering flag per firm.")
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float).reshape(-1)
-    warnings = []
-    members_idx = np.flatnonzero(clustered)
-    n_clustered = int(members_idx.size)
-    if n_clustered == 0:
-        raise CreativeClustersError("No firm matches the filter: there is nothing to cluster.")
-    mxy = xy[members_idx]
-    check_callback(callback, 0.0)
+    return xy, eps, min_firms, creative, clustered, codes, w
 
+
+def _eps_diagnostics(mxy, n_clustered, eps, min_firms, warnings):
+    """The EPS suggestion and the share of firms whose ``min_firms``-th neighbour is within ``eps`` (NaN if unknown)."""
     eps_suggestion, within = None, float("nan")
     try:
         if n_clustered > min_firms:
@@ -256,46 +283,42 @@ def microclusters(
                 warnings.append(note)
     except CreativeClustersError:
         eps_suggestion = None
+    return eps_suggestion, within
 
+
+def _raw_labels(mxy, eps, min_firms, method, member_weights, warnings, callback):
+    """Cluster the member firms with DBSCAN or HDBSCAN: raw labels 0..k-1, −1 noise (progress 0.05–0.65)."""
+    n_clustered = mxy.shape[0]
     sub = None if callback is None else (lambda f: callback(0.05 + 0.6 * f))
     if method == METHOD_DBSCAN:
-        if n_clustered < min_firms and weights is None:
-            raw = np.full(n_clustered, -1, dtype=np.int64)
+        if n_clustered < min_firms and member_weights is None:
             warnings.append(f"Only {n_clustered} firms to cluster: fewer than the minimum {min_firms}; no cluster.")
-        else:
-            result = dbscan(mxy, eps, min_firms, sample_weight=None if weights is None else w[members_idx], callback=sub)
-            raw = result.labels
-            warnings.extend(result.warnings)
-    else:
-        if weights is not None:
-            uniq, inverse = np.unique(mxy, axis=0, return_inverse=True)
-            result = hdbscan(uniq, min_firms, callback=sub)
-            raw = result.labels[inverse.reshape(-1)]
-        else:
-            result = hdbscan(mxy, min_firms, callback=sub)
-            raw = result.labels
+            return np.full(n_clustered, -1, dtype=np.int64)
+        result = dbscan(mxy, eps, min_firms, sample_weight=member_weights, callback=sub)
         warnings.extend(result.warnings)
-    check_callback(callback, 0.65)
+        return result.labels
+    if member_weights is not None:
+        uniq, inverse = np.unique(mxy, axis=0, return_inverse=True)
+        result = hdbscan(uniq, min_firms, callback=sub)
+        raw = result.labels[inverse.reshape(-1)]
+    else:
+        result = hdbscan(mxy, min_firms, callback=sub)
+        raw = result.labels
+    warnings.extend(result.warnings)
+    return raw
 
-    # renumber 1..k by decreasing weighted size (ties: original label)
+
+def _renumber_by_size(raw, member_w, members_idx, n):
+    """Per-firm labels 1..k by decreasing weighted size (ties: original label), −1 elsewhere; returns (labels, k)."""
     k = int(raw.max()) + 1 if raw.size and raw.max() >= 0 else 0
     labels = np.full(n, -1, dtype=np.int64)
     if k:
-        sizes = np.bincount(raw[raw >= 0], weights=w[members_idx][raw >= 0], minlength=k)
+        sizes = np.bincount(raw[raw >= 0], weights=member_w[raw >= 0], minlength=k)
         order = np.lexsort((np.arange(k), -sizes))
         new_id = np.empty(k, dtype=np.int64)
         new_id[order] = np.arange(1, k + 1)
         labels[members_idx[raw >= 0]] = new_id[raw[raw >= 0]]
-
-    if k < 2 and method == METHOD_DBSCAN and n_clustered >= 2:
-        advice = _fewer_than_two_advice(mxy, None if weights is None else w[members_idx], eps, min_firms, k)
-        if advice:
-            warnings.append(advice)
-
-    profiles, footprints = _profiles(xy, creative, codes, clustered, labels, k, eps, w, incorporation_dates,
-                                     reference_date, recent_years, warnings, callback)
-    check_callback(callback, 1.0)
-    return MicroclusterResult(labels, profiles, footprints, eps_suggestion, n_clustered, warnings, within)
+    return labels, k
 
 
 def _profiles(xy, creative, codes, clustered, labels, k, eps, w, dates, reference_date, recent_years, warnings, callback):

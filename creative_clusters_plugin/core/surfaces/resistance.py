@@ -360,78 +360,101 @@ def build_resistance(
     warnings: list[str] = []
     summary: dict = {"cells": f"{grid.height} × {grid.width}", "cell_size": grid.cell_size, "components": []}
     check_callback(callback, 0.0)
-
-    if resistance is not None:
-        values, valid = resample_to_grid(resistance, grid)
-        given = values[valid]
-        if given.size == 0:
-            raise CreativeClustersError(
-                "The resistance raster has no valid cell inside the analysis area: check its extent, CRS and nodata."
-            )
-        bad = int(np.count_nonzero(given <= 0))
-        if bad:
-            raise CreativeClustersError(
-                f"The resistance raster has {bad:,} cell(s) with zero or negative cost. Resistance is a cost per "
-                "metre and must be positive: set barrier cells to nodata (impassable) and free cells to a small "
-                "positive cost."
-            )
-        values = np.where(valid, values * weights.base, np.inf)
-        summary["components"].append("resistance raster")
-        impassable = int(np.count_nonzero(~valid))
-        if impassable:
-            summary["impassable_cells"] = impassable
-    else:
-        values = np.full(grid.shape, float(weights.base), dtype=np.float64)
-        summary["components"].append(f"uniform base cost {weights.base:g}")
+    values = _base_resistance(grid, resistance, weights, summary)
     check_callback(callback, 0.3)
-
-    if density is not None and weights.density_weight > 0:
-        dens, dvalid = resample_to_grid(density, grid)
-        dens = np.where(dvalid & np.isfinite(dens), dens, 0.0)
-        negative = int(np.count_nonzero(dens < 0))
-        if negative:
-            warnings.append(f"The density raster has {negative:,} negative cell(s); they were read as 0.")
-            dens = np.clip(dens, 0.0, None)
-        positive = dens[dens > 0]
-        if positive.size == 0:
-            warnings.append("The density raster is empty (no positive cell) inside the analysis area; it was ignored.")
-        else:
-            reference = float(np.percentile(positive, weights.density_percentile))
-            ratio = np.minimum(dens / reference, 1.0)
-            values = values / (1.0 + weights.density_weight * ratio)
-            summary["components"].append(
-                f"density (cost / (1 + {weights.density_weight:g} × density / {reference:.4g}), "
-                f"p{weights.density_percentile:g} = {reference:.4g})"
-            )
-        del dens
+    values = _apply_density(values, grid, density, weights, summary, warnings)
     check_callback(callback, 0.55)
-
-    if transport is not None and len(transport) and weights.transport_factor != 1.0:
-        mask = _rasterise_mask(transport, grid)
-        if not mask.any():
-            warnings.append("No TRANSPORT line crosses the analysis area; transport was ignored.")
-        else:
-            near = _within_distance(mask, weights.transport_buffer, grid.cell_size)
-            values = np.where(near, values * weights.transport_factor, values)
-            summary["components"].append(
-                f"transport × {weights.transport_factor:g} within {weights.transport_buffer:g} m "
-                f"({100 * near.mean():.1f} % of cells)"
-            )
+    values = _apply_transport(values, grid, transport, weights, summary, warnings)
     check_callback(callback, 0.8)
-
-    if stations is not None and len(stations) and weights.station_factor != 1.0:
-        mask = _rasterise_mask(stations, grid)
-        if not mask.any():
-            warnings.append("No STATIONS point lies inside the analysis area; stations were ignored.")
-        else:
-            near = _within_distance(mask, weights.station_radius, grid.cell_size)
-            values = np.where(near, values * weights.station_factor, values)
-            summary["components"].append(
-                f"stations × {weights.station_factor:g} within {weights.station_radius:g} m "
-                f"({int(mask.sum())} station cell(s))"
-            )
+    values = _apply_stations(values, grid, stations, weights, summary, warnings)
     check_callback(callback, 1.0)
+    _summarise_resistance(values, summary, warnings)
+    return ResistanceResult(values=values, grid=grid, summary=summary, warnings=warnings)
 
+
+def _base_resistance(grid: Grid, resistance, weights: ResistanceWeights, summary: dict) -> np.ndarray:
+    """The base cost per cell: the RESISTANCE raster warped onto ``grid`` (nodata = inf) or the uniform base."""
+    if resistance is None:
+        summary["components"].append(f"uniform base cost {weights.base:g}")
+        return np.full(grid.shape, float(weights.base), dtype=np.float64)
+    values, valid = resample_to_grid(resistance, grid)
+    given = values[valid]
+    if given.size == 0:
+        raise CreativeClustersError(
+            "The resistance raster has no valid cell inside the analysis area: check its extent, CRS and nodata."
+        )
+    bad = int(np.count_nonzero(given <= 0))
+    if bad:
+        raise CreativeClustersError(
+            f"The resistance raster has {bad:,} cell(s) with zero or negative cost. Resistance is a cost per "
+            "metre and must be positive: set barrier cells to nodata (impassable) and free cells to a small "
+            "positive cost."
+        )
+    values = np.where(valid, values * weights.base, np.inf)
+    summary["components"].append("resistance raster")
+    impassable = int(np.count_nonzero(~valid))
+    if impassable:
+        summary["impassable_cells"] = impassable
+    return values
+
+
+def _apply_density(values, grid: Grid, density, weights: ResistanceWeights, summary: dict, warnings: list):
+    """Divide ``values`` by 1 + a · min(density / percentile, 1) (f_density); unchanged without density."""
+    if density is None or not weights.density_weight > 0:
+        return values
+    dens, dvalid = resample_to_grid(density, grid)
+    dens = np.where(dvalid & np.isfinite(dens), dens, 0.0)
+    negative = int(np.count_nonzero(dens < 0))
+    if negative:
+        warnings.append(f"The density raster has {negative:,} negative cell(s); they were read as 0.")
+        dens = np.clip(dens, 0.0, None)
+    positive = dens[dens > 0]
+    if positive.size == 0:
+        warnings.append("The density raster is empty (no positive cell) inside the analysis area; it was ignored.")
+        return values
+    reference = float(np.percentile(positive, weights.density_percentile))
+    ratio = np.minimum(dens / reference, 1.0)
+    summary["components"].append(
+        f"density (cost / (1 + {weights.density_weight:g} × density / {reference:.4g}), "
+        f"p{weights.density_percentile:g} = {reference:.4g})"
+    )
+    return values / (1.0 + weights.density_weight * ratio)
+
+
+def _apply_transport(values, grid: Grid, transport, weights: ResistanceWeights, summary: dict, warnings: list):
+    """Multiply ``values`` by the transport factor within the transport buffer of a TRANSPORT line (f_transport)."""
+    if transport is None or not len(transport) or weights.transport_factor == 1.0:
+        return values
+    mask = _rasterise_mask(transport, grid)
+    if not mask.any():
+        warnings.append("No TRANSPORT line crosses the analysis area; transport was ignored.")
+        return values
+    near = _within_distance(mask, weights.transport_buffer, grid.cell_size)
+    summary["components"].append(
+        f"transport × {weights.transport_factor:g} within {weights.transport_buffer:g} m "
+        f"({100 * near.mean():.1f} % of cells)"
+    )
+    return np.where(near, values * weights.transport_factor, values)
+
+
+def _apply_stations(values, grid: Grid, stations, weights: ResistanceWeights, summary: dict, warnings: list):
+    """Multiply ``values`` by the station factor within the station radius of a STATIONS point (f_station)."""
+    if stations is None or not len(stations) or weights.station_factor == 1.0:
+        return values
+    mask = _rasterise_mask(stations, grid)
+    if not mask.any():
+        warnings.append("No STATIONS point lies inside the analysis area; stations were ignored.")
+        return values
+    near = _within_distance(mask, weights.station_radius, grid.cell_size)
+    summary["components"].append(
+        f"stations × {weights.station_factor:g} within {weights.station_radius:g} m "
+        f"({int(mask.sum())} station cell(s))"
+    )
+    return np.where(near, values * weights.station_factor, values)
+
+
+def _summarise_resistance(values: np.ndarray, summary: dict, warnings: list) -> None:
+    """Refuse an all-impassable surface, warn when most of it is impassable, and add min/median/max to ``summary``."""
     passable = np.isfinite(values)
     if not passable.any():
         raise CreativeClustersError("Every cell of the resistance surface is nodata (impassable): nothing can be crossed.")
@@ -440,5 +463,3 @@ def build_resistance(
         warnings.append(f"{100 * share:.0f} % of the analysis area is impassable (nodata in the resistance raster).")
     finite = values[passable]
     summary.update(min=float(finite.min()), median=float(np.median(finite)), max=float(finite.max()))
-    return ResistanceResult(values=values, grid=grid, summary=summary, warnings=warnings)
-
