@@ -62,14 +62,12 @@ from qgis.core import (
     QgsRectangle,
     QgsRenderContext,
     QgsRuleBasedRenderer,
-    QgsTextBufferSettings,
-    QgsTextFormat,
     QgsVectorLayer,
     QgsVectorLayerSimpleLabeling,
     QgsWkbTypes,
 )
 from qgis.PyQt.QtCore import Qt
-from qgis.PyQt.QtGui import QColor, QFont
+from qgis.PyQt.QtGui import QFont
 
 from ..core.atomic_files import publish
 from ..core.errors import CancelledError, CreativeClustersError
@@ -426,18 +424,7 @@ def _label_settings(scale=1.0):
     settings = QgsPalLayerSettings()
     settings.fieldName = "cc_label"
     settings.isExpression = False
-    text = QgsTextFormat()
-    font = QFont()
-    font.setBold(True)
-    text.setFont(font)
-    text.setSize(7.0 * scale)
-    text.setColor(QColor("#1a1a1a"))
-    buffer = QgsTextBufferSettings()
-    buffer.setEnabled(True)
-    buffer.setSize(0.8)
-    buffer.setColor(QColor(255, 255, 255, 230))
-    text.setBuffer(buffer)
-    settings.setFormat(text)
+    settings.setFormat(map_context.halo_text_format(7.0 * scale, "#1a1a1a", bold=True, halo=0.8, halo_alpha=230))
     settings.dataDefinedProperties().setProperty(QgsPalLayerSettings.Show, QgsProperty.fromExpression('"cc_in_atlas" = 1'))
     settings.displayAll = False
     settings.obstacle = False
@@ -676,12 +663,11 @@ def paginate(layout, settings: AtlasSettings, warnings: list) -> Pagination:
         if role == "feature" or index == roles["feature"]:
             continue
         on = bool(wanted.get(role, True))
-        if role in template_builder.BACK_ROLES:
-            expression = template_builder.BACK_PAGE_EXCLUDE if on else "true"
-            (back if on else []).append(role)
-        else:
-            expression = template_builder.FRONT_PAGE_EXCLUDE if on else "true"
-            (front if on else []).append(role)
+        is_back = role in template_builder.BACK_ROLES
+        if on:
+            (back if is_back else front).append(role)
+        exclude = template_builder.BACK_PAGE_EXCLUDE if is_back else template_builder.FRONT_PAGE_EXCLUDE
+        expression = exclude if on else "true"
         pages.page(index).dataDefinedProperties().setProperty(
             QgsLayoutObject.ExcludeFromExports, QgsProperty.fromExpression(expression))
     missing = [role for role, on in wanted.items() if on and role not in roles]
@@ -877,9 +863,9 @@ def _set_map(item, crs, layers, overrides):
     item.setKeepLayerStyles(True)
 
 
-def _legend_layers(plan) -> list:
+def legend_entries(plan, owner) -> list:
     """(layer to draw the entry from, title) for the legends: results with their styles, the study area, and
-    context layers as the muted style they are drawn in (a legend-only copy)."""
+    context layers as the muted style they are drawn in (a legend-only copy, owned by ``owner``, the layout)."""
     entries = [(layer, friendly_title(layer)) for layer in plan.results]
     entries.append((plan.study, "Study area"))
     for layer in plan.context:
@@ -889,19 +875,17 @@ def _legend_layers(plan) -> list:
             QgsWkbTypes.geometryType(layer.wkbType()), "Polygon")
         copy = QgsVectorLayer(f"{kind}?crs={layer.crs().authid()}", layer.name(), "memory")
         copy.setRenderer(map_context.muted_renderer(layer))
+        copy.setParent(owner)
         entries.append((copy, friendly_title(layer)))
     return entries
 
 
 def _configure_legends(layout, plan):
-    entries = _legend_layers(plan)
-    for layer, _ in entries:
-        if layer.parent() is None and layer not in plan.results and layer is not plan.study:
-            layer.setParent(layout)
+    entries = legend_entries(plan, layout)
     for legend_id in ("cc_legend", "cc_overview_legend"):
         legend = _item(layout, legend_id, QgsLayoutItemLegend)
         if legend is not None:
-            _fill_legend(legend, entries)
+            fill_legend(legend, entries)
     page_legend = _item(layout, "cc_legend", QgsLayoutItemLegend)
     if page_legend is not None and page_legend.legendFilterByMapEnabled():
         # each feature page lists the classes its map shows: fit the legend again to those, page by page
@@ -920,13 +904,13 @@ def refit_to_page(legend):
         for item in chart:
             item.setVisibility(True)
         apply_map_filter(legend)
-        if fit_legend(legend, refilter=True) is None and chart:
+        if fit_legend(legend) is None and chart:
             top = min(item.pagePositionWithUnits().y() for item in chart)
             legend.attemptMove(QgsLayoutPoint(box[0], top), page=legend.page())
             legend.attemptResize(QgsLayoutSize(box[2], box[1] + box[3] - top))
             for item in chart:
                 item.setVisibility(False)
-            fit_legend(legend, refilter=True)
+            fit_legend(legend)
     except RuntimeError:  # the layout was deleted while the connection lived on
         pass
 
@@ -982,7 +966,7 @@ def wrap_legend_labels(model, node, width: int = LEGEND_LINE_CHARS):
         model.refreshLayerLegend(node)
 
 
-def _fill_legend(legend, entries):
+def fill_legend(legend, entries):
     """Entries with friendly titles; fonts and columns adjusted until every entry fits the legend's frame."""
     legend.setAutoUpdateModel(False)
     root = legend.model().rootGroup()
@@ -1036,7 +1020,7 @@ def legend_base_margins(legend) -> dict:
     return margins
 
 
-def fit_legend(legend, smallest: float = 4.5, refilter: bool = False):
+def fit_legend(legend, smallest: float = 4.5):
     """Columns, then smaller fonts and symbols, then tighter spacing without the "Legend" title, until every entry
     fits the frame. Returns (font factor, columns) or None when even the most compact legend is too big."""
     box_w, box_h = legend.rect().width(), legend.rect().height()
@@ -1056,9 +1040,7 @@ def fit_legend(legend, smallest: float = 4.5, refilter: bool = False):
             legend.setSymbolWidth(max(3.0, 5.0 * factor))
             for columns in (1, 2, 3):
                 legend.setColumnCount(columns)
-                legend.updateLegend()
-                if refilter:
-                    apply_map_filter(legend)
+                legend.updateLegend()  # keeps the model's map filter: no new hit test per attempt
                 width, height = legend_content_size(legend)
                 if width <= box_w + 0.1 and height <= box_h + 0.1:
                     return factor, columns

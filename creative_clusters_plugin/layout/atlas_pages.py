@@ -37,12 +37,9 @@ from qgis.PyQt.QtGui import QColor, QFont
 from ..core.firms.subsectors import SUBSECTORS
 from ..styling.palettes import GI_BIN_CLASSES, SUBSECTOR_COLOURS
 from ..styling.renderers import find_field
+from .template_builder import ACCENT, TEXT_DARK, TEXT_MUTED
 
-ACCENT = "#3b1f4f"
-TEXT_DARK = "#222222"
-TEXT_MUTED = "#555555"
 ROW_SHADE = "#f3f0f6"
-MAX_SUMMARY_ROWS = 60
 NARROW_COLUMNS = {"Rank": 10.0, "Page": 10.0}
 CLASS_CAPTIONS = ("Hot-spot class", "Local Moran type", "Emerging pattern", "Dominant sub-sector")
 #: sub-sector names short enough for a chart row

@@ -48,9 +48,9 @@ from ..styling.renderers import find_field
 from .atlas import (
     DEFAULT_ATTRIBUTION,
     AtlasSettings,
-    _fill_legend,
-    _legend_layers,
     check_output_path,
+    fill_legend,
+    legend_entries,
     layout_metadata,
     pdf_settings,
     plan_maps,
@@ -274,10 +274,7 @@ def _legend_and_counts(layout, frame, top, map_item, layer, gi_field, legend_ren
     legend_layer.setRenderer(legend_renderer)
     legend_layer.setParent(layout)
     entries = [(legend_layer, "Hot and cold spots (Gi*)")]
-    entries += [(lyr, title) for lyr, title in _legend_layers(plan) if lyr is not layer]
-    for entry, _ in entries:
-        if entry.parent() is None and entry not in plan.results and entry is not plan.study:
-            entry.setParent(layout)
+    entries += [(lyr, title) for lyr, title in legend_entries(plan, layout) if lyr is not layer]
     counts = class_counts(layer, gi_field)
     count_text = "Features per class\n" + "\n".join(f"{label}: {n}" for label, n in counts)
     if frame.landscape:
@@ -291,7 +288,7 @@ def _legend_and_counts(layout, frame, top, map_item, layer, gi_field, legend_ren
         legend.attemptResize(QgsLayoutSize((frame.width - 2 * m) / 2 - 0.3 * m, 0.2 * frame.height))
         _label(layout, count_text, frame.width / 2 + 0.3 * m, y2, (frame.width - 2 * m) / 2 - 0.3 * m,
                0.2 * frame.height, 7.5 * k, item_id="cc_counts")
-    _fill_legend(legend, entries)
+    fill_legend(legend, entries)
 
 
 def _scale_and_north(layout, frame, top, map_item):

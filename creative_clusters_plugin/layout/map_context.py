@@ -30,6 +30,7 @@ from urllib.parse import quote
 
 from qgis.core import (
     QgsCoordinateTransform,
+    QgsCoordinateTransformContext,
     QgsExpression,
     QgsExpressionContext,
     QgsExpressionContextUtils,
@@ -105,7 +106,8 @@ def detect_place_field(layer, wanted: str = "") -> str:
 def _transform(source_crs, target_crs, project):
     if not source_crs.isValid() or not target_crs.isValid() or source_crs == target_crs:
         return None
-    return QgsCoordinateTransform(source_crs, target_crs, project.transformContext())
+    context = project.transformContext() if project is not None else QgsCoordinateTransformContext()
+    return QgsCoordinateTransform(source_crs, target_crs, context)
 
 
 def place_points(places, field: str, crs, project) -> list:
@@ -296,24 +298,31 @@ def muted_style_xml(layer) -> str:
         del clone
 
 
+def halo_text_format(size: float, colour: str, bold: bool = False, italic: bool = False, halo: float = 0.9,
+                     halo_alpha: int = 235) -> QgsTextFormat:
+    """Dark map text with a white halo, readable over any map (place names, feature labels)."""
+    text = QgsTextFormat()
+    font = QFont()
+    font.setBold(bold)
+    font.setItalic(italic)
+    text.setFont(font)
+    text.setSize(size)
+    text.setColor(QColor(colour))
+    buffer = QgsTextBufferSettings()
+    buffer.setEnabled(True)
+    buffer.setSize(halo)
+    buffer.setColor(QColor(255, 255, 255, halo_alpha))
+    text.setBuffer(buffer)
+    return text
+
+
 def place_label_settings(field: str, size: float = 7.5) -> QgsPalLayerSettings:
     settings = QgsPalLayerSettings()
     settings.fieldName = field
     settings.isExpression = False
     settings.placement = QgsPalLayerSettings.OrderedPositionsAroundPoint
     settings.dist = 1.0
-    text = QgsTextFormat()
-    font = QFont()
-    font.setItalic(True)
-    text.setFont(font)
-    text.setSize(size)
-    text.setColor(QColor("#2b2b2b"))
-    halo = QgsTextBufferSettings()
-    halo.setEnabled(True)
-    halo.setSize(0.9)
-    halo.setColor(QColor(255, 255, 255, 235))
-    text.setBuffer(halo)
-    settings.setFormat(text)
+    settings.setFormat(halo_text_format(size, "#2b2b2b", italic=True))
     settings.displayAll = False  # the labelling engine drops a label rather than let two collide
     settings.priority = 5
     return settings

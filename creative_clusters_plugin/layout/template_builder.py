@@ -368,13 +368,18 @@ def _cover_page(b, f, page):
 
 
 def _contents_page(b, f, page):
-    top = _heading(b, f, page, "cc_contents_title")
+    _two_column_page(b, f, page, "cc_contents", size=9.5)
+
+
+def _two_column_page(b, f, page, prefix, size):
+    """A titled page with two text columns ``<prefix>`` and ``<prefix>_2`` (contents, methods and data)."""
+    top = _heading(b, f, page, f"{prefix}_title")
     m, W, H = f.margin, f.width, f.height
     col_w = (W - 3 * m) / 2
     h = H - top - f.footer - m
-    b.label("cc_contents", page, m, top, col_w, h, size=9.5)
-    b.label("cc_contents_2", page, 2 * m + col_w, top, col_w, h, size=9.5)
-    _footer(b, f, page, "cc_contents_")
+    b.label(prefix, page, m, top, col_w, h, size=size)
+    b.label(f"{prefix}_2", page, 2 * m + col_w, top, col_w, h, size=size)
+    _footer(b, f, page, f"{prefix}_")
 
 
 def _summary_page(b, f, page):
@@ -460,13 +465,7 @@ def _key_figures(b, page, x, y, w, h, k):
 
 
 def _methods_page(b, f, page):
-    top = _heading(b, f, page, "cc_methods_title")
-    m, W, H = f.margin, f.width, f.height
-    col_w = (W - 3 * m) / 2
-    h = H - top - f.footer - m
-    b.label("cc_methods", page, m, top, col_w, h, size=8.5)
-    b.label("cc_methods_2", page, 2 * m + col_w, top, col_w, h, size=8.5)
-    _footer(b, f, page, "cc_methods_")
+    _two_column_page(b, f, page, "cc_methods", size=8.5)
 
 
 def template_name(page_size="A4", orientation="landscape") -> str:

@@ -63,7 +63,7 @@ from scipy import sparse
 
 from ..errors import CreativeClustersError, check_callback
 from .significance import significant, two_sided_p
-from .weights import distance_band_weights
+from .weights import distance_band_weights, min_connecting_distance
 
 MIN_LOCATIONS = 3
 MIN_STEPS = 2
@@ -450,6 +450,33 @@ def _step_boundaries(start: np.datetime64, end: np.datetime64, months: int) -> n
     return bounds[: int(np.searchsorted(bounds, end, side="right")) + 1]
 
 
+def step_months(step_years: float) -> int:
+    """A time step of ``step_years`` years as a whole number of months; a clear error otherwise."""
+    months = float(step_years) * 12
+    if not np.isfinite(months) or months < 1 or abs(months - round(months)) > 1e-9:
+        raise CreativeClustersError(
+            f"The time step must be a whole number of months (e.g. 1 year, 0.25 for quarters); got {step_years} years."
+        )
+    return int(round(months))
+
+
+def start_of_steps_ending_on(end, step_years: float, n_steps: int) -> np.datetime64:
+    """First day of ``n_steps`` whole steps whose last one ends on ``end`` (ArcGIS aligns steps to the end time)."""
+    after = as_dates(end).reshape(()) + np.timedelta64(1, "D")
+    month = after.astype("datetime64[M]")
+    return (month - n_steps * step_months(step_years)).astype("datetime64[D]") + (after - month.astype("datetime64[D]"))
+
+
+def neighbourhood_distance(centres, cell_size: float | None = None) -> tuple[float, str]:
+    """The automatic space neighbourhood: the eight surrounding cells of a fishnet (√2 × cell size), else the
+    smallest distance that gives every location a neighbour. Returns the distance and how it was chosen."""
+    if cell_size is not None:
+        return float(np.sqrt(2.0) * cell_size * (1 + 1e-9)), "the eight surrounding cells"
+    if len(centres) < 2:
+        raise CreativeClustersError("At least two areas with a geometry are needed.")
+    return min_connecting_distance(centres) * (1 + 1e-9), "the smallest that gives every area a neighbour"
+
+
 def time_steps(dates, step_years: float, start=None, end=None) -> TimeSteps:
     """Map each firm's date to a time step of ``step_years`` years (a whole number of months).
 
@@ -463,11 +490,7 @@ def time_steps(dates, step_years: float, start=None, end=None) -> TimeSteps:
         First day of the first step (default: 1 January of the earliest date's year) and last day analysed
         (default: the latest date). Firms outside are dropped and counted.
     """
-    months = float(step_years) * 12
-    if not np.isfinite(months) or months < 1 or abs(months - round(months)) > 1e-9:
-        raise CreativeClustersError(
-            f"The time step must be a whole number of months (e.g. 1 year, 0.25 for quarters); got {step_years} years."
-        )
+    months = step_months(step_years)
     day = as_dates(dates).ravel()
     present = ~np.isnat(day)
     if not present.any():
@@ -479,7 +502,7 @@ def time_steps(dates, step_years: float, start=None, end=None) -> TimeSteps:
     last = as_dates(end).reshape(()) if end is not None else day[present].max()
     if np.isnat(first) or np.isnat(last) or last < first:
         raise CreativeClustersError(f"The analysis period is empty or invalid (start {first}, end {last}).")
-    bounds = _step_boundaries(first, last, int(round(months)))
+    bounds = _step_boundaries(first, last, months)
     inside = present & (day >= first) & (day <= last)
     index = np.full(day.shape, -1, dtype=np.int64)
     index[inside] = np.searchsorted(bounds, day[inside], side="right") - 1
@@ -519,6 +542,9 @@ __all__ = [
     "emerging_hotspots",
     "hot_cold_bins",
     "mann_kendall",
+    "neighbourhood_distance",
+    "start_of_steps_ending_on",
+    "step_months",
     "pattern_names",
     "space_time_gi_star",
     "time_steps",

@@ -423,34 +423,36 @@ def _apply_density(values, grid: Grid, density, weights: ResistanceWeights, summ
 
 def _apply_transport(values, grid: Grid, transport, weights: ResistanceWeights, summary: dict, warnings: list):
     """Multiply ``values`` by the transport factor within the transport buffer of a TRANSPORT line (f_transport)."""
-    if transport is None or not len(transport) or weights.transport_factor == 1.0:
-        return values
-    mask = _rasterise_mask(transport, grid)
-    if not mask.any():
-        warnings.append("No TRANSPORT line crosses the analysis area; transport was ignored.")
-        return values
-    near = _within_distance(mask, weights.transport_buffer, grid.cell_size)
-    summary["components"].append(
-        f"transport × {weights.transport_factor:g} within {weights.transport_buffer:g} m "
-        f"({100 * near.mean():.1f} % of cells)"
+    return _apply_near(
+        values, grid, transport, weights.transport_factor, weights.transport_buffer, summary, warnings,
+        missing="No TRANSPORT line crosses the analysis area; transport was ignored.",
+        describe=lambda mask, near: (f"transport × {weights.transport_factor:g} within {weights.transport_buffer:g} m "
+                                     f"({100 * near.mean():.1f} % of cells)"),
     )
-    return np.where(near, values * weights.transport_factor, values)
 
 
 def _apply_stations(values, grid: Grid, stations, weights: ResistanceWeights, summary: dict, warnings: list):
     """Multiply ``values`` by the station factor within the station radius of a STATIONS point (f_station)."""
-    if stations is None or not len(stations) or weights.station_factor == 1.0:
-        return values
-    mask = _rasterise_mask(stations, grid)
-    if not mask.any():
-        warnings.append("No STATIONS point lies inside the analysis area; stations were ignored.")
-        return values
-    near = _within_distance(mask, weights.station_radius, grid.cell_size)
-    summary["components"].append(
-        f"stations × {weights.station_factor:g} within {weights.station_radius:g} m "
-        f"({int(mask.sum())} station cell(s))"
+    return _apply_near(
+        values, grid, stations, weights.station_factor, weights.station_radius, summary, warnings,
+        missing="No STATIONS point lies inside the analysis area; stations were ignored.",
+        describe=lambda mask, near: (f"stations × {weights.station_factor:g} within {weights.station_radius:g} m "
+                                     f"({int(mask.sum())} station cell(s))"),
     )
-    return np.where(near, values * weights.station_factor, values)
+
+
+def _apply_near(values, grid: Grid, features, factor: float, distance: float, summary: dict, warnings: list,
+                missing: str, describe):
+    """Multiply ``values`` by ``factor`` within ``distance`` of ``features`` (none, or a factor of 1: unchanged)."""
+    if features is None or not len(features) or factor == 1.0:
+        return values
+    mask = _rasterise_mask(features, grid)
+    if not mask.any():
+        warnings.append(missing)
+        return values
+    near = _within_distance(mask, distance, grid.cell_size)
+    summary["components"].append(describe(mask, near))
+    return np.where(near, values * factor, values)
 
 
 def _summarise_resistance(values: np.ndarray, summary: dict, warnings: list) -> None:

@@ -25,8 +25,13 @@ from qgis.core import (
 )
 
 from ....core.autocorrelation.aggregation import FISHNET, aggregate_to_grid, aggregate_to_polygons
-from ....core.autocorrelation.emerging_hotspots import count_cube, emerging_hotspots, time_steps
-from ....core.errors import CreativeClustersError
+from ....core.autocorrelation.emerging_hotspots import (
+    count_cube,
+    emerging_hotspots,
+    neighbourhood_distance,
+    start_of_steps_ending_on,
+    time_steps,
+)
 from ....core.firms.firm_dates import parse_dates
 from ...base_algorithm import CreativeClustersAlgorithm, field
 
@@ -130,15 +135,12 @@ class EmergingHotSpots(CreativeClustersAlgorithm):
         cube = count_cube(agg.cell_of_point, steps.index[dated], len(agg.counts), len(steps.step_starts))
         analysed = np.isfinite(agg.centres).all(axis=1)
         distance = self._distance(parameters, context, feedback, agg, analysed)
-        try:
-            result = emerging_hotspots(
-                agg.centres[analysed], cube[analysed], distance,
-                time_window=self.parameterAsInt(parameters, self.TIME_WINDOW, context),
-                fdr=self.parameterAsBool(parameters, self.FDR, context),
-                callback=self.progress_callback(feedback, 35, 90),
-            )
-        except CreativeClustersError as error:
-            raise QgsProcessingException(str(error)) from error
+        result = emerging_hotspots(  # the core's errors reach the user through the base class
+            agg.centres[analysed], cube[analysed], distance,
+            time_window=self.parameterAsInt(parameters, self.TIME_WINDOW, context),
+            fdr=self.parameterAsBool(parameters, self.FDR, context),
+            callback=self.progress_callback(feedback, 35, 90),
+        )
         for message in result.warnings:
             feedback.pushWarning(message)
         self._log_patterns(feedback, result)
@@ -157,20 +159,13 @@ class EmergingHotSpots(CreativeClustersAlgorithm):
             raise QgsProcessingException(
                 "No firm has a readable date in the date field (dates are read as YYYY-MM-DD or DD/MM/YYYY).")
         step_years = self.parameterAsDouble(parameters, self.TIME_STEP, context)
-        months = int(round(step_years * 12))
-        if abs(step_years * 12 - months) > 1e-9:
-            raise QgsProcessingException(
-                f"The time step must be a whole number of months (1 = a year, 0.25 = a quarter); got {step_years}.")
         end = _date_parameter(self.parameterAsString(parameters, self.END, context), "end date")
         start = _date_parameter(self.parameterAsString(parameters, self.START, context), "start date")
         if end is None:
             end = dates[~np.isnat(dates)].max()
-        if start is None:  # DEFAULT_STEPS whole steps ending on the end date (ArcGIS aligns steps to the end)
-            start = _months_before(end + np.timedelta64(1, "D"), DEFAULT_STEPS * months)
-        try:
-            steps = time_steps(dates, step_years, start=start, end=end)
-        except CreativeClustersError as error:
-            raise QgsProcessingException(str(error)) from error
+        if start is None:  # DEFAULT_STEPS whole steps ending on the end date
+            start = start_of_steps_ending_on(end, step_years, DEFAULT_STEPS)
+        steps = time_steps(dates, step_years, start=start, end=end)
         feedback.pushInfo(
             f"Time steps: {len(steps.step_starts)} of {step_years:g} year(s) from {steps.step_starts[0]} to {end}; "
             f"{int((steps.index >= 0).sum()):,} firms dated in the period, {steps.n_out_of_range:,} outside it, "
@@ -181,18 +176,15 @@ class EmergingHotSpots(CreativeClustersAlgorithm):
 
     def _aggregate(self, parameters, context, feedback, table, dated):
         areas_source = self.parameterAsSource(parameters, self.AREAS, context)
-        try:
-            if areas_source is not None:
-                areas = self.read_table(areas_source, feedback, fields=None, with_geometry=True,
-                                        analysis_crs=table.analysis_crs, progress_range=(15, 25))
-                agg = aggregate_to_polygons(table.xy[dated], areas.wkb, callback=self.progress_callback(feedback, 25, 35))
-            else:
-                areas = None
-                agg = aggregate_to_grid(table.xy[dated], FISHNET,
-                                        cell_size=self.parameterAsDouble(parameters, self.CELL_SIZE, context),
-                                        callback=self.progress_callback(feedback, 15, 35))
-        except CreativeClustersError as error:
-            raise QgsProcessingException(str(error)) from error
+        if areas_source is not None:
+            areas = self.read_table(areas_source, feedback, fields=None, with_geometry=True,
+                                    analysis_crs=table.analysis_crs, progress_range=(15, 25))
+            agg = aggregate_to_polygons(table.xy[dated], areas.wkb, callback=self.progress_callback(feedback, 25, 35))
+        else:
+            areas = None
+            agg = aggregate_to_grid(table.xy[dated], FISHNET,
+                                    cell_size=self.parameterAsDouble(parameters, self.CELL_SIZE, context),
+                                    callback=self.progress_callback(feedback, 15, 35))
         for message in agg.messages:
             feedback.pushInfo(message)
         if agg.n_left_out:
@@ -204,18 +196,8 @@ class EmergingHotSpots(CreativeClustersAlgorithm):
         if distance > 0:
             feedback.pushInfo(f"Neighbourhood distance {distance:,.0f} m (given).")
             return distance
-        if agg.cell_size is not None:
-            distance = float(np.sqrt(2.0) * agg.cell_size * (1 + 1e-9))
-            feedback.pushInfo(f"Neighbourhood distance {distance:,.0f} m (automatic): the eight surrounding cells.")
-            return distance
-        from scipy.spatial import cKDTree
-
-        centres = agg.centres[analysed]
-        if len(centres) < 2:
-            raise QgsProcessingException("At least two areas with a geometry are needed.")
-        distance = float(cKDTree(centres).query(centres, k=2)[0][:, 1].max() * (1 + 1e-9))
-        feedback.pushInfo(
-            f"Neighbourhood distance {distance:,.0f} m (automatic): the smallest that gives every area a neighbour.")
+        distance, how = neighbourhood_distance(agg.centres[analysed], agg.cell_size)
+        feedback.pushInfo(f"Neighbourhood distance {distance:,.0f} m (automatic): {how}.")
         return distance
 
     @staticmethod
@@ -260,12 +242,6 @@ def _result_columns(result, analysed, cube) -> dict:
         columns[name] = column
     columns["N_FIRMS"] = cube.sum(axis=1).astype(np.int64).astype(object)
     return columns
-
-
-def _months_before(day: np.datetime64, months: int) -> np.datetime64:
-    """The same day of the month ``months`` months earlier (the calendar the core's steps follow)."""
-    month = day.astype("datetime64[M]")
-    return (month - months).astype("datetime64[D]") + (day - month.astype("datetime64[D]"))
 
 
 def _date_parameter(text: str, label: str):
