@@ -264,9 +264,10 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
     ) -> FeatureTable:
         """Read a feature source into a :class:`FeatureTable`: only ``fields`` (default all) plus geometry.
 
-        ``parameter`` names the source's parameter: point layers and tables behind QGIS's OGR provider are
-        then read in bulk through GDAL (:mod:`.columnar_reader`), every other source by a lean feature loop;
-        both give the same rows. A table without geometry is an error when ``require_geometry``; NULL
+        ``parameter`` names the source's parameter: layers and tables behind QGIS's OGR provider (and
+        PostGIS) are then read in bulk through GDAL (:mod:`.columnar_reader`), every other source by a lean
+        feature loop; both give the same rows, points and geometries (polygons and lines are turned into
+        points, reprojected and repaired by the same QGIS functions on either path). A table without geometry is an error when ``require_geometry``; NULL
         geometries are then skipped (counted, reported). Invalid polygons are repaired with ``makeValid`` for
         the analysis copy only. The input layer is never modified.
         """
@@ -285,8 +286,10 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
         if analysis_crs is None:
             analysis_crs = self.analysis_crs_for(source, feedback) if has_geometry else source.sourceCrs()
         table = None
-        if parameter is not None and not with_geometry:
-            table = self._read_table_in_bulk(source, parameter, field_names, has_geometry, analysis_crs, feedback)
+        if parameter is not None:
+            table = self._read_table_in_bulk(
+                source, parameter, field_names, has_geometry, with_geometry, analysis_crs, feedback, progress_range
+            )
         if table is None:
             table = self._read_table_by_features(
                 source, field_names, has_geometry, with_geometry, analysis_crs, require_geometry, feedback, progress_range
@@ -307,7 +310,9 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
         feedback.setProgress(progress_range[1])
         return table
 
-    def _read_table_in_bulk(self, source, parameter, field_names, has_geometry, analysis_crs, feedback):
+    def _read_table_in_bulk(
+        self, source, parameter, field_names, has_geometry, with_geometry, analysis_crs, feedback, progress_range
+    ):
         context = getattr(self, "_run_context", None)
         parameters = getattr(self, "_run_parameters", None)
         if context is None or parameters is None:
@@ -317,13 +322,22 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
             return None
         for warning in ref.warnings:
             feedback.pushWarning(warning)
-        bulk = read_columns(ref, field_names, has_geometry, analysis_crs, cancelled=feedback.isCanceled)
+        # single points are read as coordinates; any other geometry (or geometry wanted whole) as WKB
+        shapes = has_geometry and (with_geometry or QgsWkbTypes.flatType(source.wkbType()) != QgsWkbTypes.Point)
+        bulk = read_columns(ref, field_names, has_geometry and not shapes, analysis_crs,
+                            cancelled=feedback.isCanceled, shapes=shapes)
         self.check_cancel(feedback)
         if bulk is None:
             return None
         frame = pd.DataFrame({name: bulk.columns[name] for name in field_names}, columns=field_names)
         xy = bulk.xy if has_geometry else np.full((len(bulk.fids), 2), np.nan)
-        return FeatureTable(
+        source_xy, wkb, invalid = bulk.source_xy, None, None
+        if shapes:
+            check = _invalid_geometry_check(parameters, parameter, context, source)
+            source_xy, xy, wkb, invalid = self._analysis_shapes(
+                bulk.geometries, bulk.fids, source, analysis_crs, with_geometry, check, feedback, progress_range
+            )
+        table = FeatureTable(
             frame=frame,
             xy=xy,
             fids=bulk.fids,
@@ -332,11 +346,56 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
             source_crs=source.sourceCrs(),
             analysis_crs=analysis_crs,
             wkb_type=source.wkbType(),
-            source_xy=bulk.source_xy,
+            wkb=wkb,
+            source_xy=source_xy,
             ogr=ref,
             positions=bulk.positions,
             ogr_total=bulk.total,
         )
+        return _take_rows(table, ~invalid) if invalid is not None and invalid.any() else table
+
+    def _analysis_shapes(self, blobs, fids, source, analysis_crs, with_geometry, check, feedback, progress_range):
+        """Points (in the source and the analysis CRS), when ``with_geometry`` analysis geometries as WKB, and
+        the mask of features to leave out, of the geometries GDAL read as WKB: the feature loop's steps
+        (:func:`_analysis_geometry`) on the same geometries, so both paths give the same values. Single parts
+        become multi-part as QGIS's OGR provider makes them for a multi-type layer (a shapefile's polygons).
+        Invalid geometries are handled as Processing's setting (``check``) says, as QGIS's own feature
+        source does on the loop path: skipped with a message, stopped at, or repaired for the analysis."""
+        transform = None
+        if analysis_crs.isValid() and analysis_crs != source.sourceCrs():
+            transform = QgsCoordinateTransform(source.sourceCrs(), analysis_crs, self.transform_context())
+        multi = QgsWkbTypes.isMultiType(source.wkbType())
+        n = len(blobs)
+        source_xy = np.full((n, 2), np.nan)
+        xy = np.full((n, 2), np.nan)
+        wkb = [None] * n if with_geometry else None
+        invalid = np.zeros(n, dtype=bool)
+        low, high = progress_range
+        for i, blob in enumerate(blobs):
+            if i % 2000 == 0:
+                self.check_cancel(feedback)
+                feedback.setProgress(low + (high - low) * (0.5 + 0.5 * i / max(n, 1)))
+            if blob is None:
+                continue
+            geometry = QgsGeometry()
+            geometry.fromWkb(blob)
+            if geometry.isNull() or geometry.isEmpty():
+                continue
+            if multi and not geometry.isMultipart():
+                geometry.convertToMultiType()
+            if check != QgsFeatureRequest.GeometryNoCheck and not geometry.isGeosValid():
+                message = f"Feature ({int(fids[i])}) from “{source.sourceName()}” has invalid geometry"
+                advice = ("Please fix the geometry or change the Processing setting to the “Ignore invalid input "
+                          "features” option.")
+                if check == QgsFeatureRequest.GeometryAbortOnInvalid:
+                    raise QgsProcessingException(f"{message}. {advice}")
+                feedback.reportError(f"{message} and has been skipped. {advice}", False)
+                invalid[i] = True
+                continue
+            source_xy[i], xy[i], geometry = _analysis_geometry(geometry, transform)
+            if with_geometry:
+                wkb[i] = bytes(geometry.asWkb())
+        return source_xy, xy, wkb, invalid
 
     def _read_table_by_features(
         self, source, field_names, has_geometry, with_geometry, analysis_crs, require_geometry, feedback, progress_range
@@ -370,14 +429,9 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
                     source_xy.append((np.nan, np.nan))
                     wkb.append(None)
                 else:
-                    source_point = _representative_point(geometry)
+                    source_point, point, geometry = _analysis_geometry(geometry, transform)
                     source_xy.append(source_point)
-                    if transform is not None:
-                        geometry = QgsGeometry(geometry)
-                        geometry.transform(transform)
-                    if geometry.type() == QgsWkbTypes.PolygonGeometry and not geometry.isGeosValid():
-                        geometry = geometry.makeValid()
-                    xy.append(_representative_point(geometry) if transform is not None else source_point)
+                    xy.append(point)
                     if with_geometry:
                         wkb.append(bytes(geometry.asWkb()))
             fids.append(feature.id())
@@ -646,6 +700,7 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
                 table.positions[rows], table.fids[rows], columns, drop, path,
                 progress=lambda fraction: feedback.setProgress(low + (high - low) * fraction),
                 cancelled=feedback.isCanceled,
+                promote_to_multi=QgsWkbTypes.isMultiType(table.wkb_type),
             )
         return path
 
@@ -749,6 +804,33 @@ def _require_geometry(source, points_only: bool):
             f"The input '{source.sourceName()}' holds {held}, but this algorithm needs points (one per firm). "
             "Choose the firms layer, or make points first (e.g. Vector geometry ▸ Centroids)."
         )
+
+
+def _invalid_geometry_check(parameters, name, context, source) -> int:
+    """What Processing does with invalid input geometries for this source (the feature loop gets it from QGIS's
+    feature source): the source definition's own choice, else the context's; points are never checked."""
+    if QgsWkbTypes.geometryType(source.wkbType()) == QgsWkbTypes.PointGeometry:
+        return QgsFeatureRequest.GeometryNoCheck
+    value = parameters.get(name)
+    if isinstance(value, QgsProcessingFeatureSourceDefinition) and (
+        value.flags & QgsProcessingFeatureSourceDefinition.FlagOverrideDefaultGeometryCheck
+    ):
+        return value.geometryCheck
+    return context.invalidGeometryCheck()
+
+
+def _analysis_geometry(geometry, transform):
+    """``(point in the source CRS, point in the analysis CRS, analysis geometry)`` of a feature's geometry:
+    reprojected by ``transform`` (when given) and, for invalid polygons, repaired with ``makeValid`` (the
+    input itself is never changed)."""
+    source_point = _representative_point(geometry)
+    if transform is not None:
+        geometry = QgsGeometry(geometry)
+        geometry.transform(transform)
+    if geometry.type() == QgsWkbTypes.PolygonGeometry and not geometry.isGeosValid():
+        geometry = geometry.makeValid()
+    point = _representative_point(geometry) if transform is not None else source_point
+    return source_point, point, geometry
 
 
 def _representative_point(geometry):

@@ -136,6 +136,7 @@ def copy_with_new_columns(
     layer_name: str | None = None,
     progress=None,
     cancelled=None,
+    promote_to_multi: bool = False,
 ):
     """Write ``target``: the features of the source layer (filtered by ``where``) at ``positions`` of its
     iteration, with ``columns`` added (value ``k`` goes to the feature at ``positions[k]``).
@@ -144,7 +145,8 @@ def copy_with_new_columns(
     iteration gives (a check that the copy saw the same rows). A single-layer GeoPackage is copied as a file
     (its table keeps its name and ids); any other source is copied by GDAL's VectorTranslate.
     ``progress(fraction)`` is called now and then; ``cancelled()`` is polled and stops the write
-    (:class:`WriteCancelled`), removing every partial file.
+    (:class:`WriteCancelled`), removing every partial file. ``promote_to_multi`` makes single parts
+    multi-part, as QGIS shows a shapefile's polygons and lines (its layer type is multi, its features mixed).
     """
     driver = bulk_format(target)
     if driver is None:
@@ -166,7 +168,8 @@ def copy_with_new_columns(
             _add_and_fill(partial_gpkg, copied_table, None, fids, columns, cancelled)
             return _finish(partial_gpkg, target, driver, layer_name, progress, gdal_callback, cancelled)
         _translate(source_path, source_layer, source_layer_index, where, open_options, partial_gpkg, layer_name,
-                   [], drop_fields, gdal_callback(0.0, 0.7), cancelled)
+                   ["-nlt", "PROMOTE_TO_MULTI"] if promote_to_multi else [], drop_fields, gdal_callback(0.0, 0.7),
+                   cancelled)
         if cancelled():
             raise WriteCancelled()
         # -unsetFid numbered the copy 1, 2, … in the order of the iteration

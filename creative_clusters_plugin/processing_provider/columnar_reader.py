@@ -9,9 +9,10 @@ columns asked for.
 :func:`ogr_layer_ref` tells whether a Processing source parameter can be read this way (it can when its layer
 is an OGR layer without unsaved edits and without a full-SQL subset; subset strings, "selected features only"
 and feature limits are honoured). :func:`read_columns` then reads the requested fields, the feature ids and,
-for point layers, the coordinates (reprojected in bulk when asked). Both return ``None`` when the bulk path
-does not apply, and the caller falls back to QGIS's feature loop, which handles every source; both give the
-same rows in the same order.
+for point layers, the coordinates (reprojected in bulk when asked), or, for any geometry (polygons, lines,
+multipoints), the geometries as WKB for QGIS to turn into points and analysis geometries. Both return
+``None`` when the bulk path does not apply, and the caller falls back to QGIS's feature loop, which handles
+every source; both give the same rows in the same order.
 """
 
 from __future__ import annotations
@@ -131,6 +132,14 @@ def ogr_layer_ref(parameters, name, context) -> OgrLayerRef | None:
         path, warning = utf8_text_file(path)
         if warning:
             warnings.append(warning)
+    if layer.storageType() == "ESRI Shapefile" and not any(o.upper().startswith("ENCODING=") for o in options):
+        # QGIS opens shapefiles with GDAL's recoding switched off (SHAPE_ENCODING="") and decodes the DBF
+        # itself, in the layer's encoding (from its .cpg or language id, or set by the user); GDAL is told the
+        # same encoding, so that it hands over (and copies) UTF-8 text
+        encoding = _python_codec(layer.dataProvider().encoding())
+        if encoding is None:
+            return None
+        options.append(f"ENCODING={encoding}")
     selected = None
     if selected_only:
         selected = np.sort(np.fromiter(layer.selectedFeatureIds(), dtype=np.int64))
@@ -146,6 +155,20 @@ def ogr_layer_ref(parameters, name, context) -> OgrLayerRef | None:
         open_options=options,
         warnings=warnings,
     )
+
+
+def _python_codec(qgis_encoding: str) -> str | None:
+    """The encoding QGIS names (``UTF-8``, ``ISO-8859-1``, ``windows-1252``…) as GDAL and Python know it;
+    None for one they may not share (QGIS's ``System``: the locale's, decided by Qt)."""
+    import codecs
+
+    if not qgis_encoding or qgis_encoding.lower() == "system":
+        return None
+    try:
+        codecs.lookup(qgis_encoding)
+    except LookupError:
+        return None
+    return qgis_encoding
 
 
 def _postgis_layer_ref(layer, selected_only, limit) -> OgrLayerRef | None:
@@ -248,18 +271,25 @@ class BulkColumns:
     total: int
     #: the same points in the layer's own CRS (``xy`` itself when nothing was reprojected)
     source_xy: np.ndarray | None = None
+    #: with ``shapes``: each feature's geometry as WKB in the layer's CRS, None for no geometry
+    geometries: list | None = None
 
 
-def read_columns(ref: OgrLayerRef, fields, with_points: bool, target_crs=None, cancelled=None) -> BulkColumns | None:
+def read_columns(ref: OgrLayerRef, fields, with_points: bool, target_crs=None, cancelled=None,
+                 shapes: bool = False) -> BulkColumns | None:
     """Read ``fields`` (and points, when ``with_points``) of ``ref`` in bulk; None when GDAL cannot.
 
     Points come in ``target_crs`` (reprojected in bulk from the layer's CRS when they differ). Only single
-    points are read in bulk; other geometry types return None (the caller reads them with QGIS).
+    points are read as points; for other geometry types ``with_points`` returns None. With ``shapes``
+    (instead of ``with_points``) the geometries of any type come back as WKB in the layer's CRS
+    (``geometries``), for the caller to turn into points and analysis geometries with QGIS's own functions.
     ``cancelled()`` is polled between batches.
     """
     from osgeo import ogr
 
     geometry_type = QgsWkbTypes.flatType(ref.wkb_type)
+    if shapes:
+        with_points = False
     if with_points and geometry_type != QgsWkbTypes.Point:
         return None
     dataset, layer = ref.open()
@@ -273,14 +303,15 @@ def read_columns(ref: OgrLayerRef, fields, with_points: bool, target_crs=None, c
     if any(f not in ogr_names and f != fid_column for f in fields):
         return None
     booleans = [f for f in wanted if definition.GetFieldDefn(ogr_names.index(f)).GetSubType() == ogr.OFSTBoolean]
-    layer.SetIgnoredFields([n for n in ogr_names if n not in wanted] + ([] if with_points else ["OGR_GEOMETRY"]))
+    with_geometry = with_points or shapes
+    layer.SetIgnoredFields([n for n in ogr_names if n not in wanted] + ([] if with_geometry else ["OGR_GEOMETRY"]))
     geometry_column = layer.GetGeometryColumn() or "wkb_geometry"
     try:
         # with the FID column included: GDAL 3.6 returns empty geometry blobs when geometry is the only column
         stream = layer.GetArrowStreamAsNumPy(options=["INCLUDE_FID=YES", "USE_MASKED_ARRAYS=YES"])
     except RuntimeError:
         return None
-    fids, xs, ys = [], [], []
+    fids, xs, ys, blobs = [], [], [], []
     raw = {f: [] for f in wanted}
     caches = {f: {} for f in wanted}
     for batch in stream:
@@ -298,6 +329,11 @@ def read_columns(ref: OgrLayerRef, fields, with_points: bool, target_crs=None, c
             y[present] = records["y"]
             xs.append(x)
             ys.append(y)
+        if shapes:
+            batch_blobs = _wkb_blobs(batch[geometry_column])
+            if batch_blobs is None:
+                return None
+            blobs.extend(batch_blobs)
         for f in wanted:
             # converted batch by batch: a million fixed-width texts would otherwise take hundreds of MB
             raw[f].append(_python_column(batch[f], caches[f]))
@@ -331,7 +367,9 @@ def read_columns(ref: OgrLayerRef, fields, with_points: bool, target_crs=None, c
         xy = xy[keep] if xy is not None else None
         source_xy = source_xy[keep] if source_xy is not None else None
         columns = {k: v[keep] for k, v in columns.items()}
-    return BulkColumns(fids=fid_array, positions=positions, xy=xy, columns=columns, total=total, source_xy=source_xy)
+        blobs = [blob for blob, kept in zip(blobs, keep) if kept]
+    return BulkColumns(fids=fid_array, positions=positions, xy=xy, columns=columns, total=total, source_xy=source_xy,
+                       geometries=blobs if shapes else None)
 
 
 def iter_text_column(path: str, layer_name: str, field_name: str, cancelled=None):
@@ -445,6 +483,22 @@ def _python_value(value):
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def _wkb_blobs(geometries) -> list | None:
+    """A WKB column as a list of ``bytes`` (None for no geometry); None when GDAL returned unreadable blobs."""
+    mask = np.ma.getmaskarray(geometries) if np.ma.isMaskedArray(geometries) else np.zeros(len(geometries), bool)
+    data = np.ma.getdata(geometries)
+    out = []
+    for value, masked in zip(data, mask):
+        if masked or value is None:
+            out.append(None)
+            continue
+        blob = bytes(value)
+        if not blob:
+            return None  # GDAL 3.6 returns empty blobs for some GeoPackages: not NULLs, so let QGIS read them
+        out.append(blob)
+    return out
 
 
 def _point_records(geometries):

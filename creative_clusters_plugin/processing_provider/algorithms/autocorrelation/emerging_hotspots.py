@@ -178,7 +178,7 @@ class EmergingHotSpots(CreativeClustersAlgorithm):
         areas_source = self.parameterAsSource(parameters, self.AREAS, context)
         if areas_source is not None:
             areas = self.read_table(areas_source, feedback, fields=None, with_geometry=True,
-                                    analysis_crs=table.analysis_crs, progress_range=(15, 25))
+                                    analysis_crs=table.analysis_crs, progress_range=(15, 25), parameter=self.AREAS)
             agg = aggregate_to_polygons(table.xy[dated], areas.wkb, callback=self.progress_callback(feedback, 25, 35))
         else:
             areas = None

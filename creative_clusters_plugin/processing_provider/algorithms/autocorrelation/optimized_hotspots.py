@@ -180,7 +180,7 @@ class OptimizedHotSpots(LocalStatisticAlgorithm):
                 feedback.pushInfo("Bounding polygons are not used with given aggregation polygons.")
             polygons = self.read_table(
                 polygons_source, feedback, fields=[], with_geometry=True, analysis_crs=table.analysis_crs,
-                progress_range=(10, 15),
+                progress_range=(10, 15), parameter=self.POLYGONS,
             )
             agg = aggregate_to_polygons(table.xy, polygons.wkb, callback=callback)
             keep = np.isfinite(agg.centres).all(axis=1)
@@ -200,7 +200,7 @@ class OptimizedHotSpots(LocalStatisticAlgorithm):
             if bounding_source is not None:
                 bounding = self.read_table(
                     bounding_source, feedback, fields=[], with_geometry=True, analysis_crs=table.analysis_crs,
-                    progress_range=(10, 15),
+                    progress_range=(10, 15), parameter=self.BOUNDING,
                 ).wkb
             if self.parameterAsSource(parameters, self.POLYGONS, context) is not None:
                 feedback.pushInfo("Aggregation polygons are only used with 'Given polygons' (AGGREGATION = 2).")

@@ -162,7 +162,8 @@ class LocationQuotients(CreativeClustersAlgorithm):
 
     def _read_areas(self, areas_source, area_id, feedback):
         """Read the areas (identifier and geometry); warn when identifiers repeat."""
-        areas = self.read_table(areas_source, feedback, fields=[area_id], with_geometry=True, progress_range=(0, 10))
+        areas = self.read_table(areas_source, feedback, fields=[area_id], with_geometry=True, progress_range=(0, 10),
+                                parameter=self.AREAS)
         if len(areas) == 0:
             raise QgsProcessingException("The areas layer has no features.")
         duplicated = areas.frame[area_id].duplicated(keep=False) & areas.frame[area_id].notna()

@@ -185,7 +185,8 @@ class Corridors(CreativeClustersAlgorithm):
         source = self.parameterAsSource(parameters, name, context)
         if source is None:
             return None
-        table = self.read_table(source, feedback, fields=[], with_geometry=True, analysis_crs=crs, progress_range=(12, 15))
+        table = self.read_table(source, feedback, fields=[], with_geometry=True, analysis_crs=crs, progress_range=(12, 15),
+                                parameter=name)
         return list(table.geodataframe().geometry)
 
     def _raster_crs(self, resistance, density):
@@ -203,7 +204,7 @@ class Corridors(CreativeClustersAlgorithm):
             )
         return self.read_table(
             source, feedback, fields=list(dict.fromkeys(f for f in fields if f)), with_geometry=True,
-            analysis_crs=analysis_crs, progress_range=(2, 10),
+            analysis_crs=analysis_crs, progress_range=(2, 10), parameter=self.CLUSTERS,
         )
 
     def _resistance_surface(self, parameters, context, feedback, grid, resistance, density, analysis_crs):
