@@ -57,7 +57,10 @@ from .bulk_writer import (
     remove_dataset,
     temporary_sibling,
 )
-from .columnar_reader import OgrLayerRef, ogr_layer_ref, read_columns
+from .columnar_reader import OgrLayerRef, ogr_layer_ref, provider_name, read_columns
+
+#: from this many features, reading a source one feature at a time is worth a word in the log
+LARGE_FEATURE_LOOP = 200_000
 
 # Post-processors must outlive processAlgorithm: Processing only keeps a raw pointer.
 _POST_PROCESSORS: list = []
@@ -291,6 +294,7 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
                 source, parameter, field_names, has_geometry, with_geometry, analysis_crs, feedback, progress_range
             )
         if table is None:
+            self._note_feature_loop(source, parameter, feedback)
             table = self._read_table_by_features(
                 source, field_names, has_geometry, with_geometry, analysis_crs, require_geometry, feedback, progress_range
             )
@@ -353,6 +357,21 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
             ogr_total=bulk.total,
         )
         return _take_rows(table, ~invalid) if invalid is not None and invalid.any() else table
+
+    def _note_feature_loop(self, source, parameter, feedback):
+        """Say so in the log when a large source is read one feature at a time, because only QGIS can read
+        it (a delimited-text or memory layer, a layer with unsaved edits, a QGIS expression as filter)."""
+        if (source.featureCount() or 0) < LARGE_FEATURE_LOOP:
+            return
+        context = getattr(self, "_run_context", None)
+        parameters = getattr(self, "_run_parameters", None)
+        provider = provider_name(parameters, parameter, context) if parameter and context is not None else None
+        kind = {"delimitedtext": "a delimited-text layer", "memory": "a temporary (memory) layer"}.get(
+            provider, "a layer only QGIS can read")
+        feedback.pushInfo(
+            f"'{source.sourceName()}' is {kind}: QGIS hands it over one feature at a time. Saved as a GeoPackage "
+            "(Export ▸ Save Features As…), it would be read in bulk, several times faster."
+        )
 
     def _analysis_shapes(self, blobs, fids, source, analysis_crs, with_geometry, check, feedback, progress_range):
         """Points (in the source and the analysis CRS), when ``with_geometry`` analysis geometries as WKB, and
@@ -475,6 +494,7 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
                 feedback.pushWarning(f"{skipped:,} feature(s) with no geometry were left out.")
             feedback.setProgress(progress_range[1])
             return bulk.xy[present], {f: bulk.columns[f][present].tolist() for f in fields}
+        self._note_feature_loop(source, name, feedback)
         transform = None
         if crs.isValid() and source.sourceCrs().isValid() and crs != source.sourceCrs():
             transform = QgsCoordinateTransform(source.sourceCrs(), crs, self.transform_context())

@@ -101,6 +101,12 @@ def _layer_of(parameters, name, context):
     return layer, selected_only, limit
 
 
+def provider_name(parameters, name, context) -> str | None:
+    """The data provider of the layer behind parameter ``name`` (``ogr``, ``delimitedtext``, ``memory``…)."""
+    found = _layer_of(parameters, name, context)
+    return found[0].providerType() if found is not None else None
+
+
 def ogr_layer_ref(parameters, name, context) -> OgrLayerRef | None:
     """How GDAL can read the source of parameter ``name``, or None when only QGIS can."""
     try:
