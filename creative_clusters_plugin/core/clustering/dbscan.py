@@ -74,6 +74,15 @@ class DbscanResult:
     warnings: list = field(default_factory=list)
 
 
+def distinct_points(xy) -> np.ndarray:
+    """The distinct rows of an (n, 2) array of coordinates, sorted by x then y: ``np.unique(xy, axis=0)``,
+    several times faster (each point is one complex number, which NumPy sorts by real then imaginary part)."""
+    pts = np.ascontiguousarray(np.asarray(xy, dtype=np.float64).reshape(-1, 2))
+    if pts.shape[0] == 0:
+        return pts
+    return np.unique(pts.view(np.complex128).reshape(-1)).view(np.float64).reshape(-1, 2)
+
+
 def validate_points(xy, name="points") -> np.ndarray:
     """(n, 2) float64 array of finite coordinates, or :class:`CreativeClustersError`."""
     try:
@@ -585,7 +594,7 @@ def k_distance(xy, k, max_points=200_000, seed=0):
         sample = xy
     k_eff = min(k, xy.shape[0])
     tree = cKDTree(xy)
-    dist, _ = tree.query(sample, k=k_eff)
+    dist, _ = tree.query(sample, k=k_eff, workers=-1)
     dist = dist.reshape(sample.shape[0], -1)[:, -1]
     return np.sort(dist)
 
@@ -610,4 +619,4 @@ def suggest_eps(xy, min_samples, max_points=200_000, seed=0):
     return float(y[knee]), curve
 
 
-__all__ = ["DbscanResult", "dbscan", "k_distance", "suggest_eps", "validate_points"]
+__all__ = ["DbscanResult", "dbscan", "distinct_points", "k_distance", "suggest_eps", "validate_points"]

@@ -180,3 +180,14 @@ def test_traced_footprint_of_a_large_cluster_matches_the_union_of_discs():
     assert traced.contains(exact.buffer(-slack))
     # every firm lies inside its cluster's footprint
     assert all(traced.buffer(1e-6).contains(Point(p)) for p in pts[::7])
+
+
+def test_distinct_points_equal_numpys_unique_rows():
+    """The quick distinct-locations step gives exactly ``np.unique(xy, axis=0)`` (stacked firms, ties in x)."""
+    from creative_clusters_plugin.core.clustering.dbscan import distinct_points
+
+    rng = np.random.default_rng(8)
+    xy = np.round(rng.uniform(0, 50, (5000, 2)))  # many repeats and equal x with different y
+    xy = np.concatenate([xy, xy[:700], [[-3.5, 2.0], [-3.5, -2.0]]])
+    np.testing.assert_array_equal(distinct_points(xy), np.unique(xy, axis=0))
+    assert distinct_points(np.empty((0, 2))).shape == (0, 2)

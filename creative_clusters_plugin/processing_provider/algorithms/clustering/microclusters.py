@@ -250,7 +250,8 @@ def _cluster_rows(profiles, footprints, integer):
                 attrs.append(int(round(float(value))) if np.isfinite(float(value)) else None)
             else:
                 attrs.append(value)
-        geometry = QgsGeometry.fromWkt(shape.wkt)
+        geometry = QgsGeometry()
+        geometry.fromWkb(shape.wkb)
         geometry.convertToMultiType()
         yield geometry, attrs
 
