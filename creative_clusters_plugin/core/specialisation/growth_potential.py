@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from ..errors import CreativeClustersError
 from ..firms.subsectors import SUBSECTORS
@@ -62,6 +61,14 @@ def herfindahl(counts: np.ndarray) -> np.ndarray:
     return np.where(totals > 0, out, np.nan)
 
 
+def _rankdata(values, method):
+    """scipy.stats's ranks (imported when first needed: scipy.stats takes a fifth of a second to import, which
+    every QGIS start and every ``qgis_process`` call would otherwise pay)."""
+    from scipy.stats import rankdata
+
+    return rankdata(values, method=method)
+
+
 def normalise(values: np.ndarray, method: str = "rank") -> np.ndarray:
     """Scale finite ``values`` to 0–100 (NaN stays NaN)."""
     values = np.asarray(values, dtype=float)
@@ -71,7 +78,7 @@ def normalise(values: np.ndarray, method: str = "rank") -> np.ndarray:
     if x.size == 0:
         return out
     if method == "rank":
-        out[finite] = 100.0 * (rankdata(x, method="average") - 1) / max(x.size - 1, 1) if x.size > 1 else 50.0
+        out[finite] = 100.0 * (_rankdata(x, "average") - 1) / max(x.size - 1, 1) if x.size > 1 else 50.0
     elif method == "minmax":
         span = x.max() - x.min()
         out[finite] = 100.0 * (x - x.min()) / span if span > 0 else 50.0
@@ -160,7 +167,7 @@ def growth_potential(frame: pd.DataFrame, weights: dict | None = None, method: s
         )
     score /= total_weight
     table["cc_gp_score"] = score
-    table["cc_gp_rank"] = rankdata(-score, method="min").astype(int)
+    table["cc_gp_rank"] = _rankdata(-score, "min").astype(int)
     quintile = np.minimum((normalise(score, "rank") / 20.0).astype(int), 4) if len(score) > 1 else np.array([2])
     table["cc_gp_class"] = [CLASSES[q] for q in quintile]
     return GrowthPotentialResult(table=table, used=used, warnings=warnings)
