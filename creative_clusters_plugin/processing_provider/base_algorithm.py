@@ -14,10 +14,9 @@ import re
 import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
-import pandas as pd
 
 from qgis.core import (
     NULL,
@@ -58,6 +57,9 @@ from .bulk_writer import (
     temporary_sibling,
 )
 from .columnar_reader import OgrLayerRef, ogr_layer_ref, provider_name, read_columns
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: from this many features, reading a source one feature at a time is worth a word in the log
 LARGE_FEATURE_LOOP = 200_000
@@ -317,6 +319,8 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
     def _read_table_in_bulk(
         self, source, parameter, field_names, has_geometry, with_geometry, analysis_crs, feedback, progress_range
     ):
+        import pandas as pd
+
         context = getattr(self, "_run_context", None)
         parameters = getattr(self, "_run_parameters", None)
         if context is None or parameters is None:
@@ -419,6 +423,8 @@ class CreativeClustersAlgorithm(QgsProcessingAlgorithm):
     def _read_table_by_features(
         self, source, field_names, has_geometry, with_geometry, analysis_crs, require_geometry, feedback, progress_range
     ):
+        import pandas as pd
+
         transform = None
         if has_geometry and analysis_crs.isValid() and analysis_crs != source.sourceCrs():
             transform = QgsCoordinateTransform(source.sourceCrs(), analysis_crs, self.transform_context())
@@ -886,6 +892,8 @@ def _field_kind(qgs_field: QgsField) -> str:
 
 
 def _to_qgis(value):
+    import pandas as pd
+
     if value is None:
         return NULL
     if isinstance(value, (float, np.floating)):

@@ -14,6 +14,7 @@ This module has no QGIS import.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import inspect
 import os
 import shutil
@@ -26,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 #: extension → GDAL driver of the formats written in bulk (others go through QGIS's writer)
 BULK_FORMATS = {
@@ -37,7 +37,6 @@ BULK_FORMATS = {
     ".fgb": "FlatGeobuf",
 }
 _SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg", ".qix", ".sbn", ".sbx", ".qmd")
-_FACTORIZE_HAS_SENTINEL = "use_na_sentinel" in inspect.signature(pd.factorize).parameters  # pandas ≥ 1.5
 
 #: our field kinds → SQLite declared types GDAL reads back as the same OGR types
 _SQL_TYPES = {
@@ -837,13 +836,23 @@ def _add_and_fill(path, table, total, keys, columns, cancelled):
         connection.close()
 
 
+@functools.lru_cache(maxsize=None)
+def _factorize_has_sentinel() -> bool:
+    """Whether ``pd.factorize`` takes ``use_na_sentinel`` (pandas ≥ 1.5)."""
+    import pandas as pd
+
+    return "use_na_sentinel" in inspect.signature(pd.factorize).parameters
+
+
 def _factorize(values: list):
     """(codes, uniques) of a list of SQL values, NULL included as a value of its own."""
+    import pandas as pd
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         array = np.empty(len(values), dtype=object)
         array[:] = values
-        if _FACTORIZE_HAS_SENTINEL:
+        if _factorize_has_sentinel():
             return pd.factorize(array, use_na_sentinel=False)
         return pd.factorize(array, na_sentinel=None)
 
@@ -904,6 +913,8 @@ def _quote(name: str) -> str:
 
 def _sql_values(column: NewColumn) -> list:
     """Values as Python objects SQLite stores: NULL for None/NaN, 0/1 for booleans, ISO text for dates."""
+    import pandas as pd
+
     values = column.values
     if column.kind in ("double", "int", "long", "bool"):
         array = np.asarray(values)

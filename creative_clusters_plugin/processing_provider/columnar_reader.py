@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from ..qt_compat import same_type
 from qgis.core import (
@@ -443,6 +442,8 @@ def _python_column(values, cache: dict):
     Texts are decoded from UTF-8 once per distinct value (``cache`` is shared by the batches of a column, so
     equal texts are one Python object): registers repeat the same values many times.
     """
+    import pandas as pd
+
     mask = np.ma.getmaskarray(values) if np.ma.isMaskedArray(values) else None
     data = np.ma.getdata(values)
     kind = data.dtype.kind

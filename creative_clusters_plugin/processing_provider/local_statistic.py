@@ -4,7 +4,6 @@ reading the analysis values in a canonical order, the Gi* output fields."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from qgis.core import (
     QgsProcessing,
@@ -244,6 +243,8 @@ class LocalStatisticAlgorithm(CreativeClustersAlgorithm):
     def analysis_values(table, field_name, feedback):
         """The field's values as floats and the mask of usable ones; NULL or non-numeric values are left out
         of the analysis with a warning (those features get NULL results)."""
+        import pandas as pd
+
         values = pd.to_numeric(table.frame[field_name], errors="coerce").to_numpy(dtype=float)
         keep = np.isfinite(values)
         dropped = int((~keep).sum())

@@ -41,9 +41,9 @@ Method
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 from scipy.spatial import cKDTree
 
 from .dbscan import dbscan, distinct_points, k_distance, suggest_eps, validate_points
@@ -51,6 +51,9 @@ from ..errors import CreativeClustersError, check_callback
 from ..firms.firm_dates import parse_dates
 from .hdbscan_clustering import hdbscan
 from ..firms.subsectors import SUBSECTOR_CODES, SUBSECTORS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 METHOD_DBSCAN, METHOD_HDBSCAN = 0, 1
 
@@ -332,6 +335,8 @@ def _renumber_by_size(raw, member_w, members_idx, n):
 
 
 def _profiles(xy, creative, codes, clustered, labels, k, eps, w, dates, reference_date, recent_years, warnings, callback):
+    import pandas as pd
+
     n = xy.shape[0]
     columns = ["cc_cluster_id"] + PROFILE_COLUMNS
     if k == 0:

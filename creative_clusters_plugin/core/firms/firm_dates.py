@@ -4,12 +4,13 @@ date objects from QGIS. No QGIS import."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 
 def parse_dates(values, n):
     """Dates from ISO ``YYYY-MM-DD`` texts, UK ``DD/MM/YYYY`` texts (the Companies House CSV) or date
     objects; anything else becomes NaT."""
+    import pandas as pd
+
     if values is None:
         return pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
     # parse each distinct value once: a register holds a million dates but only some thousands distinct ones

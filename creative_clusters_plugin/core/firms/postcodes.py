@@ -40,12 +40,14 @@ import os
 import re
 import zipfile
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import numpy as np
-import pandas as pd
 
 from ..errors import CreativeClustersError, check_callback
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: the column names of Code-Point Open (Doc/Code-Point_Open_Column_Headers.csv, second row)
 CODEPOINT_COLUMNS = (
@@ -84,6 +86,8 @@ _QUALITY_ALIASES = ("positional_quality_indicator", "pq", "quality")
 # normalisation
 # ---------------------------------------------------------------------------------------------------
 def _is_blank(value) -> bool:
+    import pandas as pd
+
     if value is None:
         return True
     if isinstance(value, float) and np.isnan(value):
@@ -126,6 +130,8 @@ def normalise_postcodes(values: Iterable) -> tuple[np.ndarray, np.ndarray]:
     Returns ``(normalised, status)``: object arrays; ``normalised`` holds None for blank or invalid values,
     ``status`` holds ``"ok"``, ``"blank"`` or ``"invalid"``.
     """
+    import pandas as pd
+
     items = values.tolist() if isinstance(values, (pd.Series, np.ndarray)) else list(values)
     array = np.empty(len(items), dtype=object)
     array[:] = items
@@ -179,6 +185,8 @@ class PostcodeLookup:
     @classmethod
     def from_arrays(cls, postcodes, x, y, terminated=None, source="arrays", crs="EPSG:27700") -> "PostcodeLookup":
         """Build a lookup from parallel sequences (invalid postcodes and non-finite coordinates dropped)."""
+        import pandas as pd
+
         postcodes = list(postcodes)
         x = np.asarray(x, dtype=float)
         y = np.asarray(y, dtype=float)
@@ -317,6 +325,8 @@ class PostcodeLookup:
 
     @classmethod
     def _read_area_files(cls, source, area_files, wanted, columns, opener, callback):
+        import pandas as pd
+
         if wanted is None:
             selected = sorted(area_files)
         else:
@@ -344,6 +354,8 @@ class PostcodeLookup:
 
     @classmethod
     def _read_single_csv(cls, path_or_buffer, wanted, label=None):
+        import pandas as pd
+
         label = label or os.fspath(path_or_buffer)
         try:
             raw = pd.read_csv(path_or_buffer, dtype=str, keep_default_na=False, header=None, nrows=1)
@@ -398,6 +410,8 @@ def _pick(columns, aliases):
 
 def _parse_codepoint_csv(raw, columns, label="") -> pd.DataFrame:
     """Parse one headerless Code-Point CSV (bytes, path or buffer) into postcode/x/y/terminated/no_coordinates."""
+    import pandas as pd
+
     try:
         source = io.BytesIO(raw) if isinstance(raw, (bytes, bytearray)) else raw
         table = pd.read_csv(source, header=None, dtype=str, keep_default_na=False, usecols=[0, 1, 2, 3])
@@ -426,6 +440,8 @@ def _parse_codepoint_csv(raw, columns, label="") -> pd.DataFrame:
 
 
 def _frame_from_header_csv(table: pd.DataFrame, label: str) -> pd.DataFrame:
+    import pandas as pd
+
     pc_col = _pick(table.columns, _POSTCODE_ALIASES)
     x_col = _pick(table.columns, _X_ALIASES)
     y_col = _pick(table.columns, _Y_ALIASES)
@@ -482,6 +498,8 @@ def needed_areas(postcodes: Iterable) -> set:
 
     A cheap look at each distinct text, not a validation: it decides which Code-Point Open area files to read,
     and a stray area costs one small file."""
+    import pandas as pd
+
     items = postcodes.tolist() if isinstance(postcodes, (pd.Series, np.ndarray)) else list(postcodes)
     array = np.empty(len(items), dtype=object)
     array[:] = items
@@ -570,6 +588,8 @@ def geocode_postcodes(postcodes: Iterable, lookup, callback=None) -> GeocodeResu
         ``x``, ``y`` (NaN when not matched), ``matched`` mask, ``normalised`` postcodes, ``status`` per record
         (one of :data:`STATUSES`), ``counts`` per status plus ``total``, and ``warnings`` for the log.
     """
+    import pandas as pd
+
     values = postcodes.tolist() if isinstance(postcodes, (pd.Series, np.ndarray)) else list(postcodes)
     n = len(values)
     check_callback(callback, 0.0)

@@ -26,13 +26,15 @@ import re
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 
 import numpy as np
-import pandas as pd
 
 from ..errors import CreativeClustersError
 from .subsectors import SUBSECTOR_NAMES
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SECTORS = ("creative", "hightech", "kibs", "dormant")
 
@@ -191,6 +193,8 @@ def classify_frame(
     definition: SicDefinition | None = None,
 ) -> ClassificationResult:
     """Classify every row of ``frame`` from the SIC texts in ``sic_columns`` (1 to 4 columns, in order)."""
+    import pandas as pd
+
     sic_columns = list(sic_columns)
     if not 1 <= len(sic_columns) <= 4:
         raise CreativeClustersError("Choose between one and four SIC code fields.")

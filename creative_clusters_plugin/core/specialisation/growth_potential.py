@@ -25,12 +25,15 @@ indicator with no value at all is dropped with a warning. ``cc_gp_class`` gives 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ..errors import CreativeClustersError
 from ..firms.subsectors import SUBSECTORS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DIMENSIONS = ("scale", "specialisation", "growth", "diversity", "significance")
 #: output field of each dimension's 0-100 score
@@ -91,6 +94,8 @@ def normalise(values: np.ndarray, method: str = "rank") -> np.ndarray:
 
 
 def _first(frame: pd.DataFrame, names):
+    import pandas as pd
+
     for name in names:
         if name in frame.columns:
             return name, pd.to_numeric(frame[name], errors="coerce").to_numpy(float)
@@ -99,6 +104,8 @@ def _first(frame: pd.DataFrame, names):
 
 def indicators(frame: pd.DataFrame) -> tuple[dict, dict]:
     """Raw indicator per dimension from the fields present in ``frame``; returns (values, descriptions)."""
+    import pandas as pd
+
     values, used = {}, {}
     name, x = _first(frame, ("n_creative", "n_firms"))
     if x is not None:
@@ -130,6 +137,8 @@ def indicators(frame: pd.DataFrame) -> tuple[dict, dict]:
 
 def growth_potential(frame: pd.DataFrame, weights: dict | None = None, method: str = "rank") -> GrowthPotentialResult:
     """Score every row of ``frame`` (areas or clusters); see the module docstring."""
+    import pandas as pd
+
     if len(frame) == 0:
         raise CreativeClustersError("The input has no features to score.")
     weights = {d: 1.0 for d in DIMENSIONS} | dict(weights or {})

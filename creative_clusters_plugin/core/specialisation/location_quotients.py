@@ -23,12 +23,15 @@ count is at or above the ``quantile`` (default 0.75) of the creative counts of a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ..errors import CreativeClustersError
 from ..firms.subsectors import SUBSECTORS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: sector columns the output always has, in order: all creative first, then the nine sub-sectors
 SECTOR_KEYS = ("creative",) + tuple(SUBSECTORS)
@@ -109,6 +112,8 @@ def location_quotients(
     ``lq_creative_lo``, ``lq_creative_hi`` and the same per sub-sector; ``n_<extra>``/``lq_<extra>``;
     ``cc_nesta2018`` (bool).
     """
+    import pandas as pd
+
     area_index = np.asarray(area_index, dtype=np.int64)
     n = area_index.shape[0]
     creative = np.asarray(creative, dtype=bool)

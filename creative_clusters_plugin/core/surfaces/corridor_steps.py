@@ -24,9 +24,9 @@ from __future__ import annotations
 import math
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from .corridors import (
     CORRIDOR_COLUMNS,
@@ -50,6 +50,9 @@ from .cost_distance import CostDistanceGrid, path_length
 from ..errors import CreativeClustersError, check_callback
 from ..memory import format_bytes
 from .grid import Grid
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -737,6 +740,8 @@ def cluster_table(clusters: Clusters, cores: Cores, rows: list, corridor_rows: l
                   unreachable: list) -> pd.DataFrame:
     """One row per input cluster: id, mass, status ("isolated" when it has a core but no link), core cells,
     links, corridors it is on, whether it is in an unreachable group, and its place (-1 none)."""
+    import pandas as pd
+
     n, ids, status = clusters.n, clusters.ids, cores.raster.status
     degree = {i: 0 for i in range(n)}
     for r in rows:
@@ -764,6 +769,7 @@ def cluster_table(clusters: Clusters, cores: Cores, rows: list, corridor_rows: l
 def result_frames(rows: list, corridor_rows: list, crs):
     """The links and corridors GeoDataFrames (:data:`LINK_COLUMNS`, :data:`CORRIDOR_COLUMNS` + ``cluster_ids``)."""
     import geopandas as gpd
+    import pandas as pd
 
     link_frame = pd.DataFrame([{k: v for k, v in r.items() if k not in ("_key", "geometry")} for r in rows], columns=LINK_COLUMNS)
     links_gdf = gpd.GeoDataFrame(link_frame, geometry=[r["geometry"] for r in rows], crs=crs)

@@ -86,9 +86,9 @@ import heapq
 import math
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from ..errors import CreativeClustersError
 from ..memory import available_memory
@@ -102,6 +102,9 @@ from .resistance import (
     is_geographic,
     nice_cell_size,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class WidthMode(IntEnum):
@@ -205,6 +208,8 @@ class CorridorSettings:
 def check_clusters(geometries, masses, ids=None) -> tuple[Clusters, list]:
     """The clusters checked (at least two, one mass and one id each, no negative mass) and the warnings
     (NULL masses counted as 0)."""
+    import pandas as pd
+
     warnings = []
     geometries = list(geometries)
     n = len(geometries)

@@ -8,7 +8,6 @@ counts → Gi* per bin, Mann–Kendall trends and ArcGIS's pattern categories (c
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from qgis.core import (
     QgsFields,
@@ -115,6 +114,8 @@ class EmergingHotSpots(CreativeClustersAlgorithm):
 
     # --- running ----------------------------------------------------------------------------------
     def execute(self, parameters, context, feedback):
+        import pandas as pd
+
         source = self.parameterAsSource(parameters, self.INPUT, context)
         if source is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, self.INPUT))

@@ -4,7 +4,6 @@ on the shared base of the local statistics in ``processing_provider/local_statis
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from qgis.core import (
     QgsProcessingParameterBoolean,
@@ -75,6 +74,8 @@ class HotSpots(LocalStatisticAlgorithm):
         )
 
     def execute(self, parameters, context, feedback):
+        import pandas as pd
+
         permutations, seed, fdr, significance = self.inference_options(parameters, context)
         star = self.parameterAsBoolean(parameters, self.STAR, context)
         table, keep, values, weights, options = self.read_input(parameters, context, feedback)

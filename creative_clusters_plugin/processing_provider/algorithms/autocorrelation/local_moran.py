@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from qgis.core import QgsProcessingParameterDefinition, QgsProcessingParameterEnum
 
@@ -72,6 +71,8 @@ class LocalMoran(LocalStatisticAlgorithm):
         self.addParameter(parameter)
 
     def execute(self, parameters, context, feedback):
+        import pandas as pd
+
         permutations, seed, fdr, significance = self.inference_options(parameters, context)
         convention = self.parameterAsEnum(parameters, self.INDEX_CONVENTION, context)  # the default when absent
         table, keep, values, weights, options = self.read_input(parameters, context, feedback)

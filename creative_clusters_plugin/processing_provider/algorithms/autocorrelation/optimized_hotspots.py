@@ -7,7 +7,6 @@ Weighted features (INPUT + FIELD) go straight to the core; incident points (no F
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from qgis.core import (
     QgsFields,
@@ -134,6 +133,8 @@ class OptimizedHotSpots(LocalStatisticAlgorithm):
             feedback.pushWarning(message)
 
     def _weighted(self, parameters, context, feedback, source, field_name):
+        import pandas as pd
+
         feedback.pushInfo(
             f"Weighted features: Gi* on the field '{field_name}' (the aggregation settings are not used)."
         )
@@ -155,6 +156,8 @@ class OptimizedHotSpots(LocalStatisticAlgorithm):
         return {self.OUTPUT: dest_id}
 
     def _incidents(self, parameters, context, feedback, source):
+        import pandas as pd
+
         if QgsWkbTypes.geometryType(source.wkbType()) != QgsWkbTypes.PointGeometry:
             raise QgsProcessingException(
                 "Without an analysis field the input must be incident points to count. For polygons, choose the "

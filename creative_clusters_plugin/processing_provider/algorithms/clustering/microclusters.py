@@ -1,7 +1,6 @@
 """creativeclusters:microclusters — DBSCAN/HDBSCAN microclusters of firms with footprints and profiles."""
 
 import numpy as np
-import pandas as pd
 
 from qgis.core import (
     QgsFields,
@@ -98,6 +97,8 @@ class Microclusters(CreativeClustersAlgorithm):
         )
 
     def execute(self, parameters, context, feedback):
+        import pandas as pd
+
         source = self.parameterAsSource(parameters, self.INPUT, context)
         if source is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, self.INPUT))

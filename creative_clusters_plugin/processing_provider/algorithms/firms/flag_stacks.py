@@ -1,7 +1,6 @@
 """creativeclusters:flagstacks — registered-office stacking (formation agents, accountants) (thin adapter)."""
 
 import numpy as np
-import pandas as pd
 
 from qgis.core import (
     QgsFields,
@@ -150,6 +149,8 @@ def _log_result(feedback, result, n_firms, postcode_field):
 
 def _firm_columns(result):
     """The per-firm output columns: cc_stack, cc_stack_n and cc_address (NULL without an address)."""
+    import pandas as pd
+
     n_addr = len(result.counts)
     keys = np.array(result.keys, dtype=object)
     return pd.DataFrame(

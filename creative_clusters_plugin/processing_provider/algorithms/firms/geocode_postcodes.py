@@ -4,7 +4,6 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-import pandas as pd
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
@@ -337,6 +336,8 @@ class GeocodePostcodes(CreativeClustersAlgorithm):
         """``(values, counts, lookup or None)``: the distinct values of the input's postcode column (NULL as None)
         with their numbers of rows, read by GDAL in Arrow batches, and — for a lookup file — the lookup of their
         postcode areas. Runs in a thread while GDAL copies the input (no QGIS call here); None when stopped."""
+        import pandas as pd
+
         dataset, layer = ref.open()
         if layer is None:
             return None

@@ -3,7 +3,6 @@
 import datetime as dt
 
 import numpy as np
-import pandas as pd
 
 from qgis.core import (
     QgsProcessing,
@@ -79,6 +78,8 @@ class ClusterSelection(CreativeClustersAlgorithm):
 
     # --- periods ------------------------------------------------------------------------------------
     def _snapshot_lqs(self, parameters, context, feedback, areas, area_id, groups):
+        import pandas as pd
+
         names = areas.frame.columns
         missing = [f"lq_{g}" for g in groups if f"lq_{g}" not in names] + ([] if "n_creative" in names else ["n_creative"])
         if missing:
@@ -109,6 +110,8 @@ class ClusterSelection(CreativeClustersAlgorithm):
         return earlier, later, activity
 
     def _dated_lqs(self, parameters, context, feedback, areas, groups):
+        import pandas as pd
+
         firms_source = self.parameterAsSource(parameters, self.FIRMS, context)
         if firms_source is None:
             raise QgsProcessingException("Choose the classified firms layer (FIRMS) to build periods from incorporation dates.")
@@ -148,6 +151,8 @@ class ClusterSelection(CreativeClustersAlgorithm):
         return earlier, later, results[1]["n_creative"].to_numpy(float)
 
     def execute(self, parameters, context, feedback):
+        import pandas as pd
+
         source = self.parameterAsSource(parameters, self.INPUT, context)
         if source is None:
             raise QgsProcessingException(self.invalidSourceError(parameters, self.INPUT))
