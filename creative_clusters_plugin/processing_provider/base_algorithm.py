@@ -892,8 +892,6 @@ def _field_kind(qgs_field: QgsField) -> str:
 
 
 def _to_qgis(value):
-    import pandas as pd
-
     if value is None:
         return NULL
     if isinstance(value, (float, np.floating)):
@@ -902,6 +900,8 @@ def _to_qgis(value):
         return int(value)
     if isinstance(value, (np.bool_,)):
         return bool(value)
+    import pandas as pd  # (here, past the common cases: this runs once per value written)
+
     try:
         if pd.isna(value):
             return NULL

@@ -286,15 +286,13 @@ def read_columns(ref: OgrLayerRef, fields, with_points: bool, target_crs=None, c
 
     Points come in ``target_crs`` (reprojected in bulk from the layer's CRS when they differ). Only single
     points are read as points; for other geometry types ``with_points`` returns None. With ``shapes``
-    (instead of ``with_points``) the geometries of any type come back as WKB in the layer's CRS
+    (and without ``with_points``) the geometries of any type come back as WKB in the layer's CRS
     (``geometries``), for the caller to turn into points and analysis geometries with QGIS's own functions.
     ``cancelled()`` is polled between batches.
     """
     from osgeo import ogr
 
     geometry_type = QgsWkbTypes.flatType(ref.wkb_type)
-    if shapes:
-        with_points = False
     if with_points and geometry_type != QgsWkbTypes.Point:
         return None
     dataset, layer = ref.open()
@@ -503,7 +501,9 @@ def _wkb_blobs(geometries) -> list | None:
             continue
         blob = bytes(value)
         if not blob:
-            return None  # GDAL 3.6 returns empty blobs for some GeoPackages: not NULLs, so let QGIS read them
+            # GDAL 3.6 returns empty blobs for some GeoPackages (e.g. geometries with envelopes): not NULLs,
+            # so QGIS reads those
+            return None
         out.append(blob)
     return out
 
@@ -518,14 +518,11 @@ def _point_records(geometries):
         dtype = _POINT_WKB if data.dtype.itemsize == _POINT_WKB.itemsize else _POINT_Z_WKB
         records = np.ascontiguousarray(data[present]).view(dtype).reshape(-1)
     else:
-        objects = np.asarray(data, dtype=object)
-        present = np.fromiter((g is not None for g in objects), dtype=bool, count=len(objects))
-        if mask is not None:
-            present &= ~mask
-        blobs = [bytes(g) for g in objects[present]]
-        if any(len(b) == 0 for b in blobs):
-            # GDAL 3.6 returns empty blobs for some GeoPackages (e.g. geometries with envelopes): not NULLs
+        all_blobs = _wkb_blobs(geometries)
+        if all_blobs is None:
             return None, None
+        present = np.fromiter((b is not None for b in all_blobs), dtype=bool, count=len(all_blobs))
+        blobs = [b for b in all_blobs if b is not None]
         sizes = {len(b) for b in blobs}
         if len(sizes) > 1 or sizes - {_POINT_WKB.itemsize, _POINT_Z_WKB.itemsize}:
             return None, None

@@ -8,47 +8,20 @@ import pandas as pd
 import pytest
 
 from qgis.core import (
-    QgsCoordinateReferenceSystem,
     QgsFeature,
     QgsFeatureRequest,
     QgsField,
     QgsGeometry,
     QgsProcessingContext,
     QgsProcessingFeatureSourceDefinition,
-    QgsProcessingFeedback,
-    QgsProcessingParameterFeatureSource,
     QgsProject,
     QgsVectorLayer,
     QgsWkbTypes,
 )
 
-from creative_clusters_plugin.processing_provider.base_algorithm import CreativeClustersAlgorithm, _to_python
+from creative_clusters_plugin.processing_provider.base_algorithm import _to_python
+from tests.processing.table_reading import read_input as _read
 
-BNG = QgsCoordinateReferenceSystem("EPSG:27700")
-
-
-class _Reader(CreativeClustersAlgorithm):
-    """An algorithm that only reads its INPUT (to call ``read_table`` as every algorithm does)."""
-
-    ALGORITHM_ID = "test_reader"
-
-    def initAlgorithm(self, config=None):  # noqa: N802 - QGIS API
-        self.addParameter(QgsProcessingParameterFeatureSource("INPUT", "Input"))
-
-
-def _read(value, fields, bulk, with_geometry=True, analysis_crs=BNG, require_geometry=True, context=None):
-    """``read_table`` of INPUT ``value``: in bulk (``parameter`` given) or by QGIS's feature loop."""
-    algorithm = _Reader()
-    algorithm.initAlgorithm()
-    context = context or QgsProcessingContext()
-    parameters = {"INPUT": value}
-    algorithm._run_parameters, algorithm._run_context = parameters, context
-    source = algorithm.parameterAsSource(parameters, "INPUT", context)
-    table = algorithm.read_table(source, QgsProcessingFeedback(), fields=fields, with_geometry=with_geometry,
-                                 analysis_crs=analysis_crs, require_geometry=require_geometry,
-                                 parameter="INPUT" if bulk else None)
-    algorithm._run_parameters = algorithm._run_context = None
-    return table
 
 
 def _square(x, y, size=100.0):

@@ -5,11 +5,12 @@ the lean loop, the same results, and a word in the log when it is large)."""
 import numpy as np
 import pandas as pd
 
-from qgis.core import QgsProcessingContext, QgsProcessingFeedback, QgsProject, QgsVectorLayer
+from qgis.core import QgsProcessingContext, QgsProject, QgsVectorLayer
 
 from creative_clusters_plugin.processing_provider import base_algorithm
 from creative_clusters_plugin.processing_provider.columnar_reader import ogr_layer_ref
-from tests.processing.test_columnar_shapes import _read
+from tests.processing.stats_helpers import RecordingFeedback
+from tests.processing.table_reading import read_input as _read
 
 SIC = ["59111 - Motion picture production activities", "62012 - Business and domestic software development",
        "47110 - Retail sale in non-specialised stores", ""]
@@ -51,25 +52,16 @@ def test_a_delimited_text_layer_gives_the_results_of_the_same_file_read_in_bulk(
     ogr_layer = QgsVectorLayer(f"{path}|option:X_POSSIBLE_NAMES=X|option:Y_POSSIBLE_NAMES=Y", "firms", "ogr")
     ogr_layer.setCrs(text_layer.crs())
 
-    class Log(QgsProcessingFeedback):
-        def __init__(self):
-            super().__init__()
-            self.lines = []
-
-        def pushInfo(self, text):  # noqa: N802 - QGIS API
-            self.lines.append(text)
-            super().pushInfo(text)
-
     monkeypatch.setattr(base_algorithm, "LARGE_FEATURE_LOOP", 500)
     results = {}
     for name, layer in (("text", text_layer), ("ogr", ogr_layer)):
-        log = Log()
+        log = RecordingFeedback()
         output = run_alg("classifyfirms", {"INPUT": layer, "SIC_FIELDS": ["SIC1"], "OUTPUT": "memory:"},
                          feedback=log)["OUTPUT"]
         output = output if isinstance(output, QgsVectorLayer) else QgsProject.instance().mapLayer(output)
         results[name] = sorted((f["CompanyName"], f["cc_creative"], f["cc_subsector"]) for f in output.getFeatures())
-        hinted = any("one feature at a time" in line for line in log.lines)
-        assert hinted == (name == "text"), log.lines
+        hinted = any("one feature at a time" in line for line in log.infos)
+        assert hinted == (name == "text"), log.infos
     assert results["text"] == results["ogr"]
     creative = sum(1 for _, is_creative, _ in results["text"] if is_creative)
     assert creative == sum(1 for i in range(600) if i % 4 in (0, 1))
